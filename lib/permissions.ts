@@ -1,0 +1,85 @@
+/**
+ * The one place that decides which Deno permissions each program gets. The compiled binaries
+ * (`scripts/compile.ts`), the `deno task` launcher (`scripts/launch.ts`), `pilotctl daemon start` and the
+ * test helpers all build their flags here, so every way of running the daemon runs it under the same set.
+ *
+ * Scoping rules: file access is limited to the pilot home, the IPC socket and files named on the command
+ * line; environment access to the variables the programs read. The network is left open for the daemon
+ * and the servers because peers, registries and beacons live at addresses only known at run time.
+ *
+ * @module
+ */
+
+/** Unstable APIs the programs use: `Deno.listenDatagram` (net) and `Deno.openKv` (kv). */
+export const UNSTABLE_FLAGS: readonly string[] = ["--unstable-net", "--unstable-kv"];
+
+/** Environment variables our programs read; reading any other one fails under these permissions. */
+export const ENV_VARS: readonly string[] = [
+  "HOME",
+  "PILOT_HOME",
+  "PILOT_SOCKET",
+  "PILOT_REGISTRY",
+  "PILOT_BEACON",
+  "NO_COLOR",
+  "TERM",
+];
+
+/** Programs of the project, each with its own permission set. */
+export type Program = "daemon" | "pilotctl" | "registry" | "beacon";
+
+/** Paths a program may touch. */
+export interface PermissionScope {
+  /** The pilot home (`~/.pilot` by default): identity, trust, inbox, received files, logs. */
+  home: string;
+  /** The IPC unix socket. */
+  socket: string;
+  /** Further files or folders to read (config file, identity outside the home, a store). */
+  read?: readonly string[];
+  /** Further files or folders to write. */
+  write?: readonly string[];
+  /**
+   * For `pilotctl`: the executables `daemon start` may spawn (the deno binary when run from source, the
+   * daemon binary when compiled).
+   */
+  run?: readonly string[];
+}
+
+/**
+ * The permission flags of one program.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlags } from "./permissions.ts";
+ * const flags = permissionFlags("daemon", { home: "/home/a/.pilot", socket: "/tmp/pilot.sock" });
+ * if (flags.includes("-A") || flags.includes("--allow-all")) throw new Error("never everything");
+ * ```
+ */
+export function permissionFlags(program: Program, scope: PermissionScope): string[] {
+  const read = unique([scope.home, scope.socket, ...(scope.read ?? [])]);
+  const write = unique([scope.home, scope.socket, ...(scope.write ?? [])]);
+  const flags = [
+    ...UNSTABLE_FLAGS,
+    "--allow-net",
+    `--allow-read=${read.join(",")}`,
+    `--allow-write=${write.join(",")}`,
+    `--allow-env=${ENV_VARS.join(",")}`,
+  ];
+  if (program === "pilotctl" && scope.run !== undefined && scope.run.length > 0) {
+    flags.push(`--allow-run=${unique(scope.run).join(",")}`);
+  }
+  return flags;
+}
+
+/** The default pilot home: `$PILOT_HOME`, else `$HOME/.pilot` (control.md §10.4). */
+export function defaultPilotHome(env: (name: string) => string | undefined): string {
+  const explicit = env("PILOT_HOME");
+  if (explicit !== undefined && explicit !== "") return explicit;
+  return `${env("HOME") ?? "."}/.pilot`;
+}
+
+/** The default IPC socket path of the daemon binary (control.md §9.1). */
+export const DEFAULT_SOCKET_PATH = "/tmp/pilot.sock";
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items.filter((item) => item !== ""))];
+}

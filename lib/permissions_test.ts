@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { defaultPilotHome, permissionFlags } from "./permissions.ts";
+
+const ALL_PERMISSIONS = /^(-A|--allow-all)$/;
+
+Deno.test("permissions: file access is scoped to the home, the socket and named files", () => {
+  const flags = permissionFlags("daemon", {
+    home: "/h/.pilot",
+    socket: "/tmp/pilot.sock",
+    read: ["/etc/pilot.json"],
+  });
+  assert.ok(flags.includes("--allow-read=/h/.pilot,/tmp/pilot.sock,/etc/pilot.json"));
+  assert.ok(flags.includes("--allow-write=/h/.pilot,/tmp/pilot.sock"));
+  assert.ok(
+    !flags.some((flag) => ALL_PERMISSIONS.test(flag) || flag === "--allow-read" || flag === "--allow-write"),
+  );
+  assert.ok(!flags.some((flag) => flag.startsWith("--allow-run")), "the daemon spawns nothing");
+});
+
+Deno.test("permissions: only pilotctl may spawn, and only the executables it is given", () => {
+  const flags = permissionFlags("pilotctl", { home: "/h/.pilot", socket: "/s", run: ["/bin/deno"] });
+  assert.ok(flags.includes("--allow-run=/bin/deno"));
+});
+
+Deno.test("permissions: PILOT_HOME overrides $HOME/.pilot", () => {
+  assert.equal(defaultPilotHome((n) => ({ HOME: "/home/a" } as Record<string, string>)[n]), "/home/a/.pilot");
+  assert.equal(
+    defaultPilotHome((n) => ({ HOME: "/home/a", PILOT_HOME: "/p" } as Record<string, string>)[n]),
+    "/p",
+  );
+});
+
+Deno.test("permissions: no task, script or CI file grants every permission", async () => {
+  const root = new URL("..", import.meta.url);
+  const files = ["deno.json", "README.md", ".ci/run"];
+  for await (const entry of Deno.readDir(new URL("scripts/", root))) {
+    if (entry.isFile) files.push(`scripts/${entry.name}`);
+  }
+  for (const file of files) {
+    const text = await Deno.readTextFile(new URL(file, root)).catch(() => "");
+    assert.doesNotMatch(text, /(^|[\s"'])(-A|--allow-all)([\s"']|$)/m, `${file} grants every permission`);
+  }
+});

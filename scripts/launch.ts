@@ -1,0 +1,96 @@
+/**
+ * Runs one of the programs from source under the same permission set its compiled binary carries
+ * (`lib/permissions.ts`). The flags that name files (`-socket`, `-identity`, `-config`, `-store`, ...)
+ * widen the file scope to exactly those files, as they would for a binary built with them.
+ *
+ * Usage: `deno task <start|daemon|pilotctl|registry|beacon> [program flags]`.
+ *
+ * @module
+ */
+
+import { DEFAULT_SOCKET_PATH, defaultPilotHome, permissionFlags, type Program } from "../lib/permissions.ts";
+import { printError } from "./_out.ts";
+
+const ENTRY_POINTS: Record<Program, string> = {
+  daemon: "../main.ts",
+  pilotctl: "../cli/pilotctl.ts",
+  registry: "../cli/registry.ts",
+  beacon: "../cli/beacon.ts",
+};
+
+/** Flags (Go-style single dash or double dash) whose value is a file the program reads or writes. */
+const PATH_FLAGS = ["socket", "identity", "config", "store", "data-dir", "snapshot", "import-snapshot"];
+
+/** Returns the value given to `-name`/`--name` (as `-name v` or `-name=v`), if any. */
+export function flagValue(args: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    for (const prefix of [`-${name}`, `--${name}`]) {
+      if (arg === prefix && i + 1 < args.length) return args[i + 1];
+      if (arg.startsWith(prefix + "=")) return arg.slice(prefix.length + 1);
+    }
+  }
+  return undefined;
+}
+
+/** Files named on the command line, which the program must be allowed to touch. */
+export function pathsFromArgs(args: readonly string[]): string[] {
+  const paths: string[] = [];
+  for (const name of PATH_FLAGS) {
+    const value = flagValue(args, name);
+    // A KV Connect URL is a network store, not a file.
+    if (value !== undefined && value !== "" && !/^[a-z]+:\/\//i.test(value)) paths.push(value);
+  }
+  return paths;
+}
+
+async function main(): Promise<number> {
+  const [which, ...args] = Deno.args;
+  const program: Program | undefined = which === "start" ? "daemon" : (which as Program);
+  if (!(program in ENTRY_POINTS)) {
+    printError(`usage: launch.ts <start|daemon|pilotctl|registry|beacon> [flags]`);
+    return 2;
+  }
+  const env = (name: string) => Deno.env.get(name);
+  const home = defaultPilotHome(env);
+  const socket = flagValue(args, "socket") ?? env("PILOT_SOCKET") ?? DEFAULT_SOCKET_PATH;
+  const named = pathsFromArgs(args).flatMap((path) => [path, ...sqliteCompanions(path)]);
+  const flags = permissionFlags(program, {
+    home,
+    socket,
+    read: named,
+    write: named,
+    run: [Deno.execPath()],
+  });
+  const entry = new URL(ENTRY_POINTS[program], import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, entry, ...args],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  // The terminal's Ctrl-C reaches the whole process group; a `kill` aimed at the launcher must reach the
+  // program too, so that it shuts down in order instead of being orphaned.
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // The child has already exited: nothing left to stop.
+    }
+  };
+  const onTerm = forward("SIGTERM");
+  const onInt = forward("SIGINT");
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onInt);
+  const status = await child.status;
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  Deno.removeSignalListener("SIGINT", onInt);
+  return status.code;
+}
+
+/** A Deno KV file is SQLite: it keeps `-wal`, `-shm` and `-journal` files beside the database. */
+function sqliteCompanions(path: string): string[] {
+  return [`${path}-wal`, `${path}-shm`, `${path}-journal`];
+}
+
+if (import.meta.main) Deno.exit(await main());
