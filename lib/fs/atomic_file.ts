@@ -1,0 +1,137 @@
+/**
+ * Crash-safe file writes. `writeFileAtomic` replaces a file so that readers see the old content or the
+ * new content, never a mix or a truncated file: the data goes to a temp file in the same directory
+ * (same file system, so the rename is atomic), is fsynced, then renamed over the target.
+ * `writeFileExclusive` does the same but never replaces an existing file: the finished temp file is
+ * hard-linked to the final name, which fails if that name exists.
+ *
+ * Guarantee for both: no partial file is ever visible under the final name, and on failure the temp file
+ * is removed. After the rename/link the directory is fsynced too (best effort), so the new name itself
+ * survives a power loss.
+ *
+ * @module
+ */
+
+import { PilotError } from "../errors.ts";
+
+/** Options of {@linkcode writeFileAtomic} and {@linkcode writeFileExclusive}. */
+export interface WriteFileOptions {
+  /** Permission bits of the final file, applied exactly (not masked by the umask). Default 0o600. */
+  mode?: number;
+}
+
+const encoder = new TextEncoder();
+
+function splitPath(path: string): { dir: string; base: string } {
+  const cut = path.lastIndexOf("/");
+  if (cut === -1) return { dir: ".", base: path };
+  return { dir: cut === 0 ? "/" : path.slice(0, cut), base: path.slice(cut + 1) };
+}
+
+function tempName(dir: string, base: string): string {
+  const random = crypto.getRandomValues(new Uint8Array(8)).toHex();
+  // Dot-prefixed and suffixed, so directory scans (inbox listings) can skip unfinished files.
+  return `${dir === "/" ? "" : dir}/.${base}.${random}.tmp`;
+}
+
+async function writeTemp(path: string, data: Uint8Array | string, mode: number): Promise<string> {
+  const { dir, base } = splitPath(path);
+  if (base === "" || base === "." || base === "..") {
+    throw new PilotError("store_bad_path", `cannot write a file at ${JSON.stringify(path)}`);
+  }
+  const temp = tempName(dir, base);
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  try {
+    const file = await Deno.open(temp, { write: true, createNew: true, mode });
+    try {
+      for (let offset = 0; offset < bytes.byteLength;) offset += await file.write(bytes.subarray(offset));
+      await Deno.chmod(temp, mode); // the open mode was masked by the umask
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    return temp;
+  } catch (cause) {
+    await removeQuietly(temp);
+    throw new PilotError("store_write_failed", `cannot write ${path}: ${message(cause)}`, { cause });
+  }
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch {
+    // Already gone, or never created: nothing is left behind either way.
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // Some platforms cannot open or fsync a directory; the data itself is already durable.
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Writes `data` to `path`, replacing any existing file atomically.
+ *
+ * @throws {PilotError} `store_write_failed` (the cause keeps the OS error); the target is untouched.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./atomic_file.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/state.json`, "{}");
+ * if (await Deno.readTextFile(`${dir}/state.json`) !== "{}") throw new Error("written");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: WriteFileOptions = {},
+): Promise<void> {
+  const temp = await writeTemp(path, data, options.mode ?? 0o600);
+  try {
+    await Deno.rename(temp, path);
+  } catch (cause) {
+    await removeQuietly(temp);
+    throw new PilotError("store_write_failed", `cannot replace ${path}: ${message(cause)}`, { cause });
+  }
+  await syncDir(splitPath(path).dir);
+}
+
+/**
+ * Creates `path` with `data`, failing if a file of that name exists (it is never overwritten). The name
+ * appears only once the content is complete and synced.
+ *
+ * @throws {PilotError} `already_exists` when `path` exists; `store_write_failed` on other errors.
+ */
+export async function writeFileExclusive(
+  path: string,
+  data: Uint8Array | string,
+  options: WriteFileOptions = {},
+): Promise<void> {
+  const temp = await writeTemp(path, data, options.mode ?? 0o600);
+  try {
+    await Deno.link(temp, path);
+  } catch (cause) {
+    if (cause instanceof Deno.errors.AlreadyExists) {
+      throw new PilotError("already_exists", `${path} already exists`, { cause });
+    }
+    throw new PilotError("store_write_failed", `cannot create ${path}: ${message(cause)}`, { cause });
+  } finally {
+    await removeQuietly(temp);
+  }
+  await syncDir(splitPath(path).dir);
+}
