@@ -1,0 +1,159 @@
+/**
+ * IPC framing (control.md §9.1): `[length u32 BE][body]` in both directions, body at most 1,048,576
+ * bytes, zero-length bodies ignored. Holds the pure frame encoder and the stream codecs; what a body
+ * means is messages.ts's job.
+ *
+ * Deviation from the reference: its reader drops the connection when a frame announces more than the
+ * limit. Our decoder can instead skip such a body (discarding it as it streams past, never buffering it)
+ * and report it, so the daemon answers with an Error frame and the connection stays in sync.
+ *
+ * @module
+ */
+
+import { PilotError } from "../errors.ts";
+import { IPC_PREFIX_SIZE, MAX_IPC_BODY } from "./constants.ts";
+import { encodeIpcFrame, type IpcMessage } from "./messages.ts";
+
+/** What the decoder emits: a whole body, or the notice that an oversized one was skipped. */
+export type IpcFrameEvent =
+  | { readonly type: "body"; readonly body: Uint8Array }
+  | { readonly type: "oversized"; readonly length: number };
+
+/** Options of {@linkcode IpcFrameDecoderStream}. */
+export interface IpcFrameDecoderOptions {
+  /** Largest body accepted. Default {@linkcode MAX_IPC_BODY}. */
+  maxBody?: number;
+  /**
+   * What an announced length above `maxBody` does: `"error"` (default) errors the stream with
+   * `ipc_frame_too_large`, as the reference drops the connection; `"skip"` emits an `oversized` event
+   * as soon as the prefix is read, then discards that many bytes.
+   */
+  onOversized?: "error" | "skip";
+}
+
+/** The text of the oversize error, shared by the decoder and the daemon's Error reply. */
+export function oversizedFrameText(length: number, maxBody: number = MAX_IPC_BODY): string {
+  return `frame too large: ${length} bytes (max ${maxBody})`;
+}
+
+/**
+ * Prefixes `body` with its length.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "./frame_stream.ts";
+ * if (encodeFrame(Uint8Array.of(0x0d)).join(",") !== "0,0,0,1,13") throw new Error("Info frame");
+ * ```
+ */
+export function encodeFrame(body: Uint8Array): Uint8Array {
+  if (body.byteLength > MAX_IPC_BODY) {
+    throw new PilotError("ipc_frame_too_large", oversizedFrameText(body.byteLength), {
+      hint: "split the data across several messages",
+    });
+  }
+  const out = new Uint8Array(IPC_PREFIX_SIZE + body.byteLength);
+  new DataView(out.buffer).setUint32(0, body.byteLength);
+  out.set(body, IPC_PREFIX_SIZE);
+  return out;
+}
+
+/**
+ * Splits a byte stream into frame bodies. Survives frames split at any byte; refuses an oversized frame
+ * by its announced length before allocating anything. A body that lies whole inside one chunk is emitted
+ * as a view of that chunk (streams hand chunks over, so nobody writes them again); only a body spread
+ * over several chunks is copied, once, into a buffer of its exact size.
+ */
+export class IpcFrameDecoderStream extends TransformStream<Uint8Array, IpcFrameEvent> {
+  #prefix = new Uint8Array(IPC_PREFIX_SIZE);
+  #prefixFilled = 0;
+  #body: Uint8Array | null = null;
+  #bodyFilled = 0;
+  #skipRemaining = 0;
+
+  constructor(options: IpcFrameDecoderOptions = {}) {
+    const maxBody = options.maxBody ?? MAX_IPC_BODY;
+    const skip = options.onOversized === "skip";
+    super({
+      transform: (chunk, controller) => {
+        let offset = 0;
+        // Each pass consumes at least one byte, so the loop is bounded by the chunk size.
+        while (offset < chunk.byteLength) {
+          if (this.#skipRemaining > 0) {
+            const n = Math.min(this.#skipRemaining, chunk.byteLength - offset);
+            this.#skipRemaining -= n;
+            offset += n;
+            continue;
+          }
+          if (this.#body !== null) {
+            const n = Math.min(this.#body.byteLength - this.#bodyFilled, chunk.byteLength - offset);
+            this.#body.set(chunk.subarray(offset, offset + n), this.#bodyFilled);
+            this.#bodyFilled += n;
+            offset += n;
+            if (this.#bodyFilled === this.#body.byteLength) {
+              controller.enqueue({ type: "body", body: this.#body });
+              this.#body = null;
+            }
+            continue;
+          }
+          const n = Math.min(IPC_PREFIX_SIZE - this.#prefixFilled, chunk.byteLength - offset);
+          this.#prefix.set(chunk.subarray(offset, offset + n), this.#prefixFilled);
+          this.#prefixFilled += n;
+          offset += n;
+          if (this.#prefixFilled < IPC_PREFIX_SIZE) continue;
+          this.#prefixFilled = 0;
+          const length = new DataView(this.#prefix.buffer).getUint32(0);
+          if (length === 0) continue; // §9.1: ignored
+          if (length > maxBody) {
+            if (!skip) {
+              throw new PilotError("ipc_frame_too_large", oversizedFrameText(length, maxBody), {
+                hint: `keep each IPC body at or under ${maxBody} bytes`,
+              });
+            }
+            controller.enqueue({ type: "oversized", length });
+            this.#skipRemaining = length;
+            continue;
+          }
+          if (chunk.byteLength - offset >= length) {
+            controller.enqueue({ type: "body", body: chunk.subarray(offset, offset + length) });
+            offset += length;
+            continue;
+          }
+          this.#body = new Uint8Array(length);
+          this.#bodyFilled = 0;
+        }
+      },
+      flush: () => {
+        if (this.#prefixFilled > 0 || this.#body !== null) {
+          const have = this.#body === null ? this.#prefixFilled : this.#bodyFilled;
+          const want = this.#body === null ? IPC_PREFIX_SIZE : this.#body.byteLength;
+          throw new PilotError(
+            "ipc_frame_truncated",
+            `stream ended inside a frame (${have} of ${want} bytes)`,
+          );
+        }
+        // An oversized body cut short needs no report: it was already answered and never delivered.
+      },
+    });
+  }
+}
+
+/** Encodes messages into frames, one chunk per message. */
+export class IpcFrameEncoderStream extends TransformStream<IpcMessage, Uint8Array> {
+  constructor() {
+    super({
+      transform: (msg, controller) => {
+        const frame = encodeIpcFrame(msg);
+        if (frame.byteLength - IPC_PREFIX_SIZE > MAX_IPC_BODY) {
+          throw new PilotError(
+            "ipc_frame_too_large",
+            oversizedFrameText(frame.byteLength - IPC_PREFIX_SIZE),
+            {
+              hint: "split Send data with IpcClient.send, which keeps each frame under the limit",
+            },
+          );
+        }
+        controller.enqueue(frame);
+      },
+    });
+  }
+}
