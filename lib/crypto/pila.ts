@@ -54,19 +54,28 @@ export function signPila(signer: Ed25519Signer, nodeId: number, x25519Public: Ui
   return signer.sign(pilaChallenge(nodeId, x25519Public));
 }
 
+/** The PILA fields a check needs; lib/protocol's decoded `PilaFrame` has this shape. */
+export interface PilaFields {
+  readonly senderNode: number;
+  readonly x25519Public: Uint8Array;
+  readonly ed25519Public: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
 /**
  * Checks a received PILA (§3.7 steps 2–3): the Ed25519 key carried in the frame must be byte-identical
  * to the key we expect for that node (the registry's copy), and the signature must verify under the
  * expected key, never under the frame's own key. Any bad input gives `false`.
  */
-export function verifyPila(
-  expectedPublicKey: Uint8Array,
-  frame: { nodeId: number; x25519Public: Uint8Array; ed25519Public: Uint8Array; signature: Uint8Array },
-): boolean {
+export function verifyPila(expectedPublicKey: Uint8Array, frame: PilaFields): boolean {
   try {
     if (expectedPublicKey.byteLength !== ED25519_PUBLIC_KEY_SIZE) return false;
     if (!equalBytes(frame.ed25519Public, expectedPublicKey)) return false;
-    return verifyEd25519(expectedPublicKey, pilaChallenge(frame.nodeId, frame.x25519Public), frame.signature);
+    return verifyEd25519(
+      expectedPublicKey,
+      pilaChallenge(frame.senderNode, frame.x25519Public),
+      frame.signature,
+    );
   } catch {
     // A malformed node id or key length means the frame does not authenticate; nothing to report.
     return false;

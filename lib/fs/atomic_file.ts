@@ -30,8 +30,9 @@ function splitPath(path: string): { dir: string; base: string } {
 
 function tempName(dir: string, base: string): string {
   const random = crypto.getRandomValues(new Uint8Array(8)).toHex();
-  // Dot-prefixed and suffixed, so directory scans (inbox listings) can skip unfinished files.
-  return `${dir === "/" ? "" : dir}/.${base}.${random}.tmp`;
+  // Dot-prefixed and suffixed, so directory scans (inbox listings) can skip unfinished files. The base is
+  // cut so that a final name near the 255-byte limit still leaves room for the temp name.
+  return `${dir === "/" ? "" : dir}/.${base.slice(0, 64)}.${random}.tmp`;
 }
 
 async function writeTemp(path: string, data: Uint8Array | string, mode: number): Promise<string> {
