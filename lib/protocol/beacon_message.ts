@@ -29,8 +29,11 @@ export const BEACON_TYPE_LIMIT = 0x10;
 /** The beacon reads with a buffer of this size (control.md §5.1); nothing longer can arrive whole. */
 export const MAX_BEACON_DATAGRAM = 65535;
 
-/** Most node ids one Sync can carry inside {@linkcode MAX_BEACON_DATAGRAM} (7 + 4 × n bytes). */
-export const MAX_SYNC_NODES = Math.floor((MAX_BEACON_DATAGRAM - 7) / 4);
+/** The largest UDP payload IPv4 can carry (65,535 − 20 IP − 8 UDP header bytes). */
+export const MAX_UDP_PAYLOAD_IPV4 = 65507;
+
+/** Most node ids one Sync (7 + 4 × n bytes) can carry and still be sendable over IPv4. */
+export const MAX_SYNC_NODES = Math.floor((MAX_UDP_PAYLOAD_IPV4 - 7) / 4);
 
 /** A UDP endpoint as carried on the wire: `ip` is 4 (IPv4) or 16 (IPv6) bytes. */
 export interface BeaconEndpoint {

@@ -1,0 +1,48 @@
+/**
+ * Test-only helpers: a UDP peer on loopback that waits for datagrams under a deadline.
+ *
+ * @module
+ */
+
+import { type UdpAddr, UdpSocket } from "./_udp.ts";
+
+/** A loopback UDP socket for tests; `next()` fails with `what` when nothing arrives in time. */
+export class TestPeer implements AsyncDisposable {
+  readonly socket: UdpSocket;
+  #pending: Promise<[Uint8Array, UdpAddr]> | undefined;
+
+  constructor(port = 0) {
+    this.socket = UdpSocket.bind({ hostname: "127.0.0.1", port });
+  }
+
+  get addr(): UdpAddr {
+    return this.socket.addr;
+  }
+
+  send(bytes: Uint8Array, to: UdpAddr): Promise<void> {
+    return this.socket.send(bytes, to);
+  }
+
+  /** The next datagram, waiting at most `ms`. */
+  async next(what: string, ms = 2_000): Promise<[Uint8Array, UdpAddr]> {
+    this.#pending ??= this.socket.receive(new Uint8Array(65536));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms at ${this.addr.port}`)), ms);
+    });
+    try {
+      const result = await Promise.race([this.#pending, deadline]);
+      this.#pending = undefined;
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.socket.close();
+    await this.#pending?.catch(() => {
+      // The receive was cut short by the close above.
+    });
+  }
+}
