@@ -11,8 +11,8 @@
  */
 
 import { PilotError } from "../errors.ts";
-import { IPC_PREFIX_SIZE, MAX_IPC_BODY } from "./constants.ts";
-import { encodeIpcFrame, type IpcMessage } from "./messages.ts";
+import { IPC_PREFIX_SIZE, MAX_IPC_BODY, MAX_SEND_DATA } from "./constants.ts";
+import { encodeIpcFrame, encodeIpcFrameParts, type IpcMessage } from "./messages.ts";
 
 /** What the decoder emits: a whole body, or the notice that an oversized one was skipped. */
 export type IpcFrameEvent =
@@ -156,4 +156,46 @@ export class IpcFrameEncoderStream extends TransformStream<IpcMessage, Uint8Arra
       },
     });
   }
+}
+
+// Below this a frame is copied into one buffer (one write, one syscall); above it the data goes out as a
+// view of the caller's buffer, behind a separate small header chunk.
+const COPY_LIMIT = 64 * 1024;
+
+/**
+ * The chunks to write, in order, for `msg`. Send and Recv data longer than one frame holds is split into
+ * frames of at most 1 MiB − 5 data bytes: a stream has no message boundaries, so the split is invisible
+ * to the reader (the reference driver does not split, and the daemon drops the connection instead, §9.5).
+ * Any other message over the limit throws `ipc_frame_too_large`; SendTo cannot get there, since a
+ * datagram carries at most 65,535 bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeIpcFrames } from "./frame_stream.ts";
+ * const chunks = encodeIpcFrames({ kind: "send", connId: 1, data: new Uint8Array(3 * 1024 * 1024) });
+ * if (chunks.length !== 8) throw new Error("four frames, each a header chunk and a data view");
+ * ```
+ */
+export function encodeIpcFrames(msg: IpcMessage): Uint8Array[] {
+  if ((msg.kind === "send" || msg.kind === "recv") && msg.data.byteLength > COPY_LIMIT) {
+    const out: Uint8Array[] = [];
+    const { data } = msg;
+    for (let at = 0; at < data.byteLength; at += MAX_SEND_DATA) {
+      const part = data.subarray(at, at + MAX_SEND_DATA);
+      out.push(...encodeIpcFrameParts({ kind: msg.kind, connId: msg.connId, data: part }));
+    }
+    return out;
+  }
+  const [head, tail] = encodeIpcFrameParts(msg);
+  const bodySize = head.byteLength - IPC_PREFIX_SIZE + tail.byteLength;
+  if (bodySize > MAX_IPC_BODY) {
+    throw new PilotError("ipc_frame_too_large", oversizedFrameText(bodySize), {
+      hint: "datagrams carry at most 65535 bytes; send larger data over a stream",
+    });
+  }
+  if (tail.byteLength > COPY_LIMIT) return [head, tail];
+  const frame = new Uint8Array(head.byteLength + tail.byteLength);
+  frame.set(head, 0);
+  frame.set(tail, head.byteLength);
+  return [frame];
 }
