@@ -27,6 +27,7 @@ import { PilotError } from "../errors.ts";
 export class Prng {
   #state: number;
 
+  /** Starts the sequence at `seed` (any number; only its low 32 bits count). */
   constructor(seed: number) {
     this.#state = seed >>> 0;
   }

@@ -10,13 +10,17 @@ import { PilotError } from "../errors.ts";
 
 /** An overlay address: a 16-bit network ID and a 32-bit node ID (§1.1). */
 export interface Address {
+  /** Network ID, 0..65535; 0 is the global backbone. */
   readonly network: number;
+  /** Node ID, 0..2^32-1, assigned by the registry. */
   readonly node: number;
 }
 
 /** An address plus a 16-bit virtual port (§1.4). */
 export interface SocketAddress {
+  /** The node. */
   readonly address: Address;
+  /** Virtual port, 0..65535. */
   readonly port: number;
 }
 

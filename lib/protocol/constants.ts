@@ -54,9 +54,9 @@ export const EPHEMERAL_PORT_MAX = 65535;
 /** Receive queue per connection; also the initial advertised window (§5.8). */
 export const RECEIVE_QUEUE_SEGMENTS = 512;
 /** Largest receive window the window field can announce: 512 × 4096 bytes (§7, informational). */
-export const MAX_RECEIVE_WINDOW_BYTES = RECEIVE_QUEUE_SEGMENTS * MSS;
+export const MAX_RECEIVE_WINDOW_BYTES = 2097152;
 /** Peer window in bytes = window field × this (§5.8). */
-export const WINDOW_UNIT_BYTES = MSS;
+export const WINDOW_UNIT_BYTES = 4096;
 /** Out-of-order segments kept per connection; more are discarded (§5.9). */
 export const OUT_OF_ORDER_SEGMENTS = 128;
 /** Initial congestion window (§5.10.1). */

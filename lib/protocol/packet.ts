@@ -14,16 +14,27 @@ import { FLAGS, HEADER_SIZE, MAX_PAYLOAD } from "./constants.ts";
 
 /** One packet (§2.1). Integers are unsigned: 4-bit version and flags, 8-bit protocol, 16/32-bit rest. */
 export interface Packet {
+  /** High nibble of byte 0; 1 when sending, not checked on receive. */
   version: number;
+  /** Low nibble of byte 0: bits of {@linkcode FLAGS}. */
   flags: number;
+  /** One of {@linkcode PROTOCOLS}; other values decode and are ignored by the dispatcher. */
   protocol: number;
+  /** Sender's address. */
   src: Address;
+  /** Destination address (not checked on receive, §2.6). */
   dst: Address;
+  /** Sender's virtual port. */
   srcPort: number;
+  /** Destination virtual port. */
   dstPort: number;
+  /** Stream: byte sequence number; control: echo id. */
   seq: number;
+  /** Next byte expected. */
   ack: number;
+  /** Free receive-queue slots, in segments; 0 means "no limit" (§5.8). */
   window: number;
+  /** Payload bytes, at most 65535; a view into the datagram after decoding. */
   payload: Uint8Array;
 }
 

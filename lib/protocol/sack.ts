@@ -10,7 +10,9 @@ import { PilotError } from "../errors.ts";
 
 /** One received range `[left, right)` of sequence numbers. */
 export interface SackBlock {
+  /** Sequence number of the block's first byte. */
   left: number;
+  /** Sequence number just after its last byte (exclusive). */
   right: number;
 }
 

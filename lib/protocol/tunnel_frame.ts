@@ -31,11 +31,11 @@ export type DatagramKind = FrameType | "beacon" | "ignore";
 /** Size of the magic. */
 export const MAGIC_SIZE = 4;
 /** Smallest PILT datagram: magic + a bare header (§3.1). */
-export const PILT_MIN_SIZE = MAGIC_SIZE + HEADER_SIZE;
+export const PILT_MIN_SIZE: number = MAGIC_SIZE + HEADER_SIZE;
 /** Bytes of a PILS datagram before the sealed part: magic, sender node, nonce (§3.4). */
-export const PILS_HEADER_SIZE = MAGIC_SIZE + 4 + AEAD_NONCE_BYTES;
+export const PILS_HEADER_SIZE: number = MAGIC_SIZE + 4 + AEAD_NONCE_BYTES;
 /** Smallest PILS datagram: header plus an empty ciphertext's tag (§3.1). */
-export const PILS_MIN_SIZE = PILS_HEADER_SIZE + AEAD_TAG_BYTES;
+export const PILS_MIN_SIZE: number = PILS_HEADER_SIZE + AEAD_TAG_BYTES;
 /** X25519 public key size. */
 export const X25519_PUBLIC_SIZE = 32;
 /** Ed25519 public key size. */
@@ -43,11 +43,12 @@ export const ED25519_PUBLIC_SIZE = 32;
 /** Ed25519 signature size. */
 export const ED25519_SIGNATURE_SIZE = 64;
 /** PILK size; longer datagrams are accepted and the rest ignored (§3.1). */
-export const PILK_SIZE = MAGIC_SIZE + 4 + X25519_PUBLIC_SIZE;
+export const PILK_SIZE: number = MAGIC_SIZE + 4 + X25519_PUBLIC_SIZE;
 /** PILA size; longer datagrams are accepted and the rest ignored (§3.1). */
-export const PILA_SIZE = MAGIC_SIZE + 4 + X25519_PUBLIC_SIZE + ED25519_PUBLIC_SIZE + ED25519_SIGNATURE_SIZE;
+export const PILA_SIZE: number = MAGIC_SIZE + 4 + X25519_PUBLIC_SIZE + ED25519_PUBLIC_SIZE +
+  ED25519_SIGNATURE_SIZE;
 /** PILP size: the magic alone. */
-export const PILP_SIZE = MAGIC_SIZE;
+export const PILP_SIZE: number = MAGIC_SIZE;
 /** Beacon message type bytes are below this (§3.1 step 2). */
 const BEACON_TYPE_LIMIT = 0x10;
 
@@ -162,8 +163,11 @@ export function decodePilt(frame: Uint8Array): Uint8Array {
 
 /** An encrypted frame: the sealed part is ciphertext followed by the 16-byte tag. */
 export interface PilsFrame {
+  /** Sender's node ID; the receiver picks the key by it (not authenticated). */
   senderNode: number;
+  /** 12 bytes: 4-byte prefix ‖ 8-byte big-endian counter. */
   nonce: Uint8Array;
+  /** AES-256-GCM ciphertext of the packet followed by the 16-byte tag. */
   sealed: Uint8Array;
 }
 
@@ -255,15 +259,21 @@ export function readNonceCounterSafe(nonce: Uint8Array): number | undefined {
 
 /** Unauthenticated key exchange. */
 export interface PilkFrame {
+  /** Sender's node ID. */
   senderNode: number;
+  /** Sender's 32-byte X25519 public key. */
   x25519Public: Uint8Array;
 }
 
 /** Authenticated key exchange; the signature covers the challenge lib/crypto builds (§3.3). */
 export interface PilaFrame {
+  /** Sender's node ID. */
   senderNode: number;
+  /** Sender's 32-byte X25519 public key. */
   x25519Public: Uint8Array;
+  /** Sender's 32-byte Ed25519 identity key. */
   ed25519Public: Uint8Array;
+  /** 64-byte Ed25519 signature over `auth` ‖ node ID ‖ X25519 key. */
   signature: Uint8Array;
 }
 
