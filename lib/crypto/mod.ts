@@ -11,4 +11,5 @@ export * from "./ed25519.ts";
 export * from "./identity.ts";
 export * from "./pila.ts";
 export * from "./replay_window.ts";
+export * from "./seal_stream.ts";
 export * from "./x25519.ts";
