@@ -22,3 +22,4 @@ export * from "./packet.ts";
 export * from "./seq.ts";
 export * from "./sack.ts";
 export * from "./tunnel_frame.ts";
+export * from "./beacon_message.ts";
