@@ -9,3 +9,4 @@ export { BeaconServer, type BeaconServerOptions, type BeaconStats, startBeacon }
 export * from "./client.ts";
 export * from "./constants.ts";
 export { type UdpAddr } from "./_udp.ts";
+export { type HealthServer, type HealthServerOptions, startHealthServer } from "./health.ts";
