@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { isPilotError } from "../errors.ts";
+import { Prng } from "../protocol/_fuzz.ts";
 import { boolFlag, durationFlag, formatUsage, intFlag, parseGoFlags, stringFlag } from "./go_flags.ts";
 
 const SPEC = {
@@ -170,4 +172,37 @@ Deno.test("go flags: usage lists flags sorted with type and non-zero default, as
       "",
     ].join("\n"),
   );
+});
+
+Deno.test("go flags: 20,000 random command lines each parse or fail with invalid_argument", () => {
+  const rng = new Prng(7);
+  const pieces = [
+    "-",
+    "--",
+    "=",
+    "addr",
+    "beacon-id",
+    "encrypt",
+    "keepalive",
+    "h",
+    "x",
+    "0x1f",
+    "1h",
+    "ms",
+    ".",
+    "µs",
+    "true",
+    "-1",
+    "9",
+  ];
+  for (let i = 0; i < 20_000; i++) {
+    const args = Array.from({ length: rng.below(6) }, () => {
+      return Array.from({ length: 1 + rng.below(4) }, () => rng.pick(pieces)).join("");
+    });
+    try {
+      parseGoFlags(SPEC, args);
+    } catch (err) {
+      if (!isPilotError(err, "invalid_argument")) throw new Error(`args ${JSON.stringify(args)}: ${err}`);
+    }
+  }
 });
