@@ -1,0 +1,179 @@
+/**
+ * The daemon's settings: the flags of control.md §10.1 (Go-style single dash or `--double-dash`), plus
+ * `-no-tasksubmit` and `-home`, merged with a `-config` JSON file the way §10.2 says (the command line
+ * wins). Zero or negative tuning values mean "use the default".
+ *
+ * Deviations from the reference binary, chosen so a node works out of the box and never talks to a
+ * public server by accident:
+ * - `-registry` defaults to empty, which runs an embedded registry and beacon on loopback;
+ * - `-beacon` defaults to the embedded beacon when the registry is embedded, and to none otherwise;
+ * - `-identity` defaults to the identity file in the pilot home (so the address is permanent);
+ *   `-identity=""` given explicitly asks for an ephemeral identity as in the reference.
+ *
+ * @module
+ */
+
+import { PilotError } from "../errors.ts";
+import { applyConfig, loadConfigFile } from "../flags/config_file.ts";
+import { boolFlag, durationFlag, formatUsage, intFlag, parseGoFlags, stringFlag } from "../flags/go_flags.ts";
+import { type LogLevel, parseLogLevel } from "../log.ts";
+import { DEFAULT_SOCKET_PATH, defaultPilotHome } from "../permissions.ts";
+import {
+  IDLE_TIMEOUT_MS,
+  KEEPALIVE_INTERVAL_MS,
+  MAX_CONNECTIONS_PER_PORT,
+  MAX_CONNECTIONS_TOTAL,
+  SYN_RATE_GLOBAL_PER_SECOND,
+  TIME_WAIT_MS,
+} from "../protocol/constants.ts";
+
+/** The daemon's flags, by name. */
+export const DAEMON_FLAGS = {
+  config: stringFlag("", "JSON config file; its members set flags not given on the command line"),
+  registry: stringFlag("", "registry host:port (empty: run an embedded registry and beacon on loopback)"),
+  beacon: stringFlag("", "beacon host:port (empty: the embedded beacon, or none with an external registry)"),
+  listen: stringFlag(":0", "tunnel UDP listen address"),
+  socket: stringFlag(DEFAULT_SOCKET_PATH, "IPC unix socket path"),
+  endpoint: stringFlag("", "fixed public endpoint host:port (skips beacon discovery)"),
+  encrypt: boolFlag(true, "encrypt tunnel traffic (disable with -encrypt=false)"),
+  "registry-tls": boolFlag(false, "use TLS to the registry"),
+  "registry-fingerprint": stringFlag("", "SHA-256 fingerprint of the registry certificate (hex)"),
+  identity: stringFlag("", "identity file (default: identity.key in the pilot home; empty: ephemeral)"),
+  owner: stringFlag("", "owner (e-mail) for key recovery"),
+  keepalive: durationFlag(0, "keepalive probe and registry heartbeat interval (default 30s)"),
+  "idle-timeout": durationFlag(0, "idle connection timeout (default 2m0s)"),
+  "syn-rate-limit": intFlag(0, "SYNs accepted per second (default 100)"),
+  "max-conns-per-port": intFlag(0, "connections per port (default 1024)"),
+  "max-conns-total": intFlag(0, "connections in total (default 4096)"),
+  "time-wait": durationFlag(0, "TIME_WAIT duration (default 10s)"),
+  public: boolFlag(false, "make the node public at start"),
+  hostname: stringFlag("", "hostname to claim at start"),
+  "no-echo": boolFlag(false, "do not run the echo service (port 7)"),
+  "no-dataexchange": boolFlag(false, "do not run the data exchange service (port 1001)"),
+  "no-eventstream": boolFlag(false, "do not run the event stream service (port 1002)"),
+  "no-tasksubmit": boolFlag(false, "do not run the task submit service (port 1003)"),
+  webhook: stringFlag("", "webhook URL"),
+  "log-level": stringFlag("info", "debug, info, warn or error"),
+  "log-format": stringFlag("text", "text or json"),
+  home: stringFlag("", "pilot home (default $PILOT_HOME, else ~/.pilot)"),
+} as const;
+
+/** The resolved settings of one daemon. */
+export interface DaemonConfig {
+  /** Registry `host:port`; `undefined` runs the embedded registry. */
+  registry: string | undefined;
+  /** Beacon `host:port`; `"embedded"` for the in-process one; `undefined` disables the beacon. */
+  beacon: string | "embedded" | undefined;
+  listen: string;
+  socket: string;
+  endpoint: string | undefined;
+  encrypt: boolean;
+  registryTls: boolean;
+  registryFingerprint: string;
+  /** Identity file; `undefined` for an ephemeral identity. */
+  identity: string | undefined;
+  owner: string;
+  keepaliveMs: number;
+  idleTimeoutMs: number;
+  synRateLimit: number;
+  maxConnsPerPort: number;
+  maxConnsTotal: number;
+  timeWaitMs: number;
+  public: boolean;
+  hostname: string;
+  services: { echo: boolean; dataExchange: boolean; eventStream: boolean; taskSubmit: boolean };
+  webhook: string;
+  logLevel: LogLevel;
+  logFormat: "text" | "json";
+  home: string;
+}
+
+/** What {@linkcode parseDaemonArgs} returns. */
+export type DaemonArgs = { kind: "config"; config: DaemonConfig } | { kind: "help"; usage: string };
+
+/** The usage text printed for `-h` and for a bad command line. */
+export function daemonUsage(): string {
+  return formatUsage("daemon", DAEMON_FLAGS);
+}
+
+/**
+ * Parses the daemon's command line and its `-config` file.
+ *
+ * @example
+ * ```ts
+ * import { parseDaemonArgs } from "./config.ts";
+ * const parsed = await parseDaemonArgs(["--socket", "/tmp/a.sock", "-encrypt=false"], () => undefined);
+ * if (parsed.kind !== "config" || parsed.config.encrypt || parsed.config.socket !== "/tmp/a.sock") {
+ *   throw new Error("parsed");
+ * }
+ * ```
+ */
+export async function parseDaemonArgs(
+  argv: readonly string[],
+  env: (name: string) => string | undefined,
+): Promise<DaemonArgs> {
+  const parsed = parseGoFlags(DAEMON_FLAGS, argv);
+  if (parsed.kind === "help") return { kind: "help", usage: daemonUsage() };
+  if (parsed.args.length > 0) {
+    throw new PilotError("invalid_argument", `unexpected argument: ${parsed.args[0]}`, {
+      hint: "the daemon takes flags only; run with -h for the list",
+    });
+  }
+  let values = parsed.values;
+  if (values.config !== "") {
+    let file: Record<string, unknown>;
+    try {
+      file = await loadConfigFile(values.config);
+    } catch (err) {
+      throw new PilotError("config_invalid", `load config: ${err instanceof Error ? err.message : err}`, {
+        cause: err,
+      });
+    }
+    values = applyConfig(DAEMON_FLAGS, parsed, file);
+  }
+  const home = values.home !== "" ? values.home : defaultPilotHome(env);
+  const registry = values.registry === "" ? undefined : values.registry;
+  const identityExplicit = parsed.explicit.has("identity");
+  return {
+    kind: "config",
+    config: {
+      registry,
+      beacon: values.beacon !== "" ? values.beacon : registry === undefined ? "embedded" : undefined,
+      listen: values.listen,
+      socket: values.socket,
+      endpoint: values.endpoint === "" ? undefined : values.endpoint,
+      encrypt: values.encrypt,
+      registryTls: values["registry-tls"],
+      registryFingerprint: values["registry-fingerprint"],
+      identity: values.identity !== ""
+        ? values.identity
+        : identityExplicit
+        ? undefined
+        : `${home}/identity.key`,
+      owner: values.owner,
+      keepaliveMs: orDefault(values.keepalive, KEEPALIVE_INTERVAL_MS),
+      idleTimeoutMs: orDefault(values["idle-timeout"], IDLE_TIMEOUT_MS),
+      synRateLimit: orDefault(values["syn-rate-limit"], SYN_RATE_GLOBAL_PER_SECOND),
+      maxConnsPerPort: orDefault(values["max-conns-per-port"], MAX_CONNECTIONS_PER_PORT),
+      maxConnsTotal: orDefault(values["max-conns-total"], MAX_CONNECTIONS_TOTAL),
+      timeWaitMs: orDefault(values["time-wait"], TIME_WAIT_MS),
+      public: values.public,
+      hostname: values.hostname,
+      services: {
+        echo: !values["no-echo"],
+        dataExchange: !values["no-dataexchange"],
+        eventStream: !values["no-eventstream"],
+        taskSubmit: !values["no-tasksubmit"],
+      },
+      webhook: values.webhook,
+      logLevel: parseLogLevel(values["log-level"]),
+      logFormat: values["log-format"] === "json" ? "json" : "text",
+      home,
+    },
+  };
+}
+
+/** Zero or negative tuning values mean "use the default" (control.md §10.1). */
+function orDefault(value: number, fallback: number): number {
+  return value > 0 ? value : fallback;
+}
