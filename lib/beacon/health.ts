@@ -35,7 +35,9 @@ export function startHealthServer(options: HealthServerOptions): HealthServer {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405 });
     }
-    return options.healthy() ? new Response("ok", { status: 200 }) : new Response("unhealthy", { status: 503 });
+    return options.healthy()
+      ? new Response("ok", { status: 200 })
+      : new Response("unhealthy", { status: 503 });
   });
   const addr = server.addr;
   let closing: Promise<void> | undefined;
