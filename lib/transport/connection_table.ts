@@ -1,0 +1,380 @@
+/**
+ * The pure demultiplexer of stream packets (`spec/network.md` §5.1, §5.3, §5.5): connections keyed by
+ * (local port, remote address, remote port), listeners with their accept queues, SYN admission (rate
+ * limits, connection limits) and dialling with ephemeral ports. Every call takes `now`; results come
+ * out as actions for the driver (packets to send, connections to hand to listeners, §8 events), so the
+ * driver owns the sockets and the one real timer, armed at `nextDeadline()`.
+ *
+ * Q20: a SYN that matches a connection in TIME_WAIT starts a new connection (the dialler reused its
+ * port) instead of resending the old SYN|ACK; the stale one is dropped silently.
+ *
+ * @module
+ */
+
+import { PilotError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { NULL_LOGGER } from "../log.ts";
+import { FLAGS, formatAddress, PROTOCOL_VERSION, PROTOCOLS } from "../protocol/mod.ts";
+import type { Address, Packet, SocketAddress } from "../protocol/mod.ts";
+import type { TransportConfig } from "./config.ts";
+import { resolveTransportConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionHooks, ConnectionOptions, ConnectionSignal } from "./connection.ts";
+import type { SynScheduleOptions } from "./dial_schedule.ts";
+import { EphemeralPorts } from "./ephemeral_ports.ts";
+import type { PortUse } from "./ephemeral_ports.ts";
+import { assertNever } from "./state.ts";
+import type { EndReason } from "./state.ts";
+import { SynLimiter } from "./syn_limiter.ts";
+
+/** Names of the events the transport raises (§8). */
+export type TransportEventName =
+  | "conn.syn_received"
+  | "conn.established"
+  | "conn.fin"
+  | "conn.rst"
+  | "conn.idle_timeout"
+  | "security.syn_rate_limited";
+
+/** What the driver must do after a call into the table. */
+export type TransportAction =
+  /** Put this packet on the wire. */
+  | { type: "send"; packet: Packet }
+  /** A connection waits in the accept queue of `port`: `accept(port)` returns it. */
+  | { type: "incoming"; port: number }
+  /** A dial completed. */
+  | { type: "established"; connection: Connection }
+  /** A dial failed (`transport_refused`, `transport_dial_timeout`, `transport_closed`). */
+  | { type: "dial-failed"; connection: Connection; error: PilotError }
+  /** Switch the tunnel peer of `connection.remote.address` to relay mode (§5.4). */
+  | { type: "relay"; connection: Connection }
+  /** Data or end-of-stream waits on the connection. */
+  | { type: "readable"; connection: Connection }
+  /** The connection's send buffer has room again. */
+  | { type: "writable"; connection: Connection }
+  /** The connection is gone from the table. */
+  | { type: "removed"; connection: Connection; reason: EndReason }
+  /** A §8 event with its data fields. */
+  | { type: "event"; name: TransportEventName; data: Record<string, string | number> };
+
+/** Options of {@linkcode ConnectionTable}. */
+export interface ConnectionTableOptions {
+  /** Our own overlay address. */
+  localAddress: Address;
+  config?: Partial<TransportConfig>;
+  logger?: Logger;
+}
+
+/** Options of `dial`. */
+export type DialOptions = SynScheduleOptions;
+
+interface Listener {
+  queue: Connection[];
+}
+
+/** All stream connections and listeners of one daemon. Not safe for shared use. */
+export class ConnectionTable {
+  readonly localAddress: Address;
+  readonly ports = new EphemeralPorts();
+  #config: TransportConfig;
+  #log: Logger;
+  #limiter: SynLimiter;
+  #connections = new Map<string, Connection>();
+  #byLocalPort = new Map<number, Set<Connection>>();
+  #listeners = new Map<number, Listener>();
+  #actions: TransportAction[] = [];
+  #nextId = 1;
+
+  constructor(options: ConnectionTableOptions, nowMs: number) {
+    this.localAddress = options.localAddress;
+    this.#config = resolveTransportConfig(options.config);
+    this.#log = options.logger ?? NULL_LOGGER;
+    this.#limiter = new SynLimiter(nowMs, { globalPerSecond: this.#config.synRateLimit });
+  }
+
+  /** Connections in the table, any state. */
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  /** Every connection, any state. */
+  connections(): Connection[] {
+    return [...this.#connections.values()];
+  }
+
+  /** The connection of this tuple, if any (§5.1). */
+  find(localPort: number, remote: SocketAddress): Connection | undefined {
+    return this.#connections.get(tupleKey(localPort, remote.address, remote.port));
+  }
+
+  /** Binds a listener. @throws {PilotError} `transport_port_bound` (`port <n> already bound`, §1.6). */
+  listen(port: number): void {
+    if (this.#listeners.has(port)) throw new PilotError("transport_port_bound", `port ${port} already bound`);
+    this.#listeners.set(port, { queue: [] });
+  }
+
+  /** Unbinds a listener; connections still waiting in its accept queue are closed. */
+  unlisten(port: number, nowMs: number): void {
+    const listener = this.#listeners.get(port);
+    if (listener === undefined) return;
+    this.#listeners.delete(port);
+    for (const conn of listener.queue.splice(0)) conn.close(nowMs, { force: true });
+  }
+
+  /** Takes the oldest connection waiting on `port`, if any. */
+  accept(port: number): Connection | undefined {
+    return this.#listeners.get(port)?.queue.shift();
+  }
+
+  /** Dials `remote` from a fresh ephemeral port (§5.4 steps 2–4). The outcome arrives as an action. */
+  dial(remote: SocketAddress, nowMs: number, options: DialOptions = {}): Connection {
+    const port = this.ports.allocate((p) => this.#portUse(p));
+    const key = tupleKey(port, remote.address, remote.port);
+    const stale = this.#connections.get(key);
+    if (stale !== undefined) {
+      if (stale.isActive) {
+        throw new PilotError("transport_ports_exhausted", "no free ephemeral port", {
+          hint: "close some connections and retry",
+        });
+      }
+      stale.discard("replaced");
+    }
+    return this.#open(key, port, remote, (o) => Connection.dial({ ...o, ...options }, nowMs));
+  }
+
+  /** Handles one received stream packet in the §5.3 dispatch order. Other protocols are ignored. */
+  receive(packet: Packet, nowMs: number): void {
+    if (packet.protocol !== PROTOCOLS.STREAM) return;
+    if ((packet.flags & FLAGS.SYN) !== 0 && (packet.flags & FLAGS.ACK) === 0) {
+      this.#onSyn(packet, nowMs);
+      return;
+    }
+    // Unknown connections are ignored silently, without RST (§5.3).
+    this.#connections.get(tupleKey(packet.dstPort, packet.src, packet.srcPort))?.receive(packet, nowMs);
+  }
+
+  /** The earliest deadline of any connection. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const conn of this.#connections.values()) {
+      const t = conn.nextDeadline();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
+  /** Runs the timers of every connection that is due. */
+  onTimer(nowMs: number): void {
+    for (const conn of [...this.#connections.values()]) {
+      const t = conn.nextDeadline();
+      if (t !== undefined && t <= nowMs) conn.onTimer(nowMs);
+    }
+  }
+
+  /** Hands over the actions produced since the last call, in order. */
+  takeActions(): TransportAction[] {
+    const out = this.#actions;
+    this.#actions = [];
+    return out;
+  }
+
+  /** Daemon shutdown (§5.14): FIN to every open connection, then all are removed; listeners too. */
+  shutdown(nowMs: number): void {
+    for (const conn of [...this.#connections.values()]) conn.shutdown(nowMs);
+    this.#listeners.clear();
+  }
+
+  // --- SYN admission (§5.5) ---
+
+  #onSyn(syn: Packet, nowMs: number): void {
+    const listener = this.#listeners.get(syn.dstPort);
+    if (listener === undefined) {
+      this.#sendRstFor(syn); // step 1
+      return;
+    }
+    const key = tupleKey(syn.dstPort, syn.src, syn.srcPort);
+    const existing = this.#connections.get(key);
+    if (existing !== undefined) {
+      if (existing.isActive) {
+        existing.receive(syn, nowMs); // step 2: resend the SYN|ACK
+        return;
+      }
+      existing.discard("replaced"); // Q20
+    }
+    const verdict = this.#limiter.admit(syn.src.node, nowMs);
+    if (verdict === "global-limit") {
+      // Steps 3–4: dropped silently, no RST (no amplification).
+      this.#event("security.syn_rate_limited", { src_addr: formatAddress(syn.src), src_port: syn.srcPort });
+      return;
+    }
+    if (verdict === "source-limit") return;
+    if (
+      this.#activeOnPort(syn.dstPort) >= this.#config.maxConnectionsPerPort ||
+      this.#activeTotal() >= this.#config.maxConnectionsTotal
+    ) {
+      this.#log.debug("connection limit reached, SYN refused", { port: syn.dstPort });
+      this.#sendRstFor(syn); // steps 5–6
+      return;
+    }
+    const fields = {
+      src_addr: formatAddress(syn.src),
+      src_port: syn.srcPort,
+      dst_port: syn.dstPort,
+      conn_id: this.#nextId,
+    };
+    this.#event("conn.syn_received", fields);
+    const remote = { address: syn.src, port: syn.srcPort };
+    const conn = this.#open(key, syn.dstPort, remote, (o) => Connection.accept(syn, o, nowMs));
+    this.#event("conn.established", fields);
+    if (listener.queue.length >= this.#config.acceptQueue) {
+      conn.abort("accept-queue-full"); // step 9: the peer sees SYN|ACK, then RST
+      return;
+    }
+    listener.queue.push(conn);
+    this.#actions.push({ type: "incoming", port: syn.dstPort });
+  }
+
+  /** RST for a refused SYN: addresses and ports swapped, seq 0, ack 0, window 0 (§5.5 step 1). */
+  #sendRstFor(syn: Packet): void {
+    this.#actions.push({
+      type: "send",
+      packet: {
+        version: PROTOCOL_VERSION,
+        flags: FLAGS.RST,
+        protocol: PROTOCOLS.STREAM,
+        src: syn.dst,
+        dst: syn.src,
+        srcPort: syn.dstPort,
+        dstPort: syn.srcPort,
+        seq: 0,
+        ack: 0,
+        window: 0,
+        payload: new Uint8Array(0),
+      },
+    });
+  }
+
+  #activeOnPort(port: number): number {
+    let n = 0;
+    for (const conn of this.#byLocalPort.get(port) ?? []) if (conn.isActive) n++;
+    return n;
+  }
+
+  #activeTotal(): number {
+    let n = 0;
+    for (const conn of this.#connections.values()) if (conn.isActive) n++;
+    return n;
+  }
+
+  #portUse(port: number): PortUse {
+    let use: PortUse = "free";
+    for (const conn of this.#byLocalPort.get(port) ?? []) {
+      if (conn.isActive) return "active";
+      use = "time-wait";
+    }
+    return use;
+  }
+
+  // --- Bookkeeping ---
+
+  /** Creates a connection through `create` with hooks bound to it, and adds it to the table. */
+  #open(
+    key: string,
+    localPort: number,
+    remote: SocketAddress,
+    create: (options: ConnectionOptions) => Connection,
+  ): Connection {
+    // Hooks need the connection, which exists only once the factory returns; factories send but do not signal.
+    const holder: { conn?: Connection } = {};
+    const hooks: ConnectionHooks = {
+      send: (packet) => this.#actions.push({ type: "send", packet }),
+      signal: (signal) => {
+        if (holder.conn === undefined) {
+          throw new Error(`connection signalled ${signal.type} before it existed`);
+        }
+        this.#onSignal(holder.conn, signal);
+      },
+    };
+    const id = this.#nextId++;
+    const options = {
+      id,
+      localAddress: this.localAddress,
+      localPort,
+      remote,
+      hooks,
+      logger: this.#log,
+      config: this.#config,
+    };
+    const conn = create(options);
+    holder.conn = conn;
+    this.#add(key, conn);
+    return conn;
+  }
+
+  #onSignal(conn: Connection, signal: ConnectionSignal): void {
+    switch (signal.type) {
+      case "established":
+      case "relay-requested":
+      case "readable":
+      case "writable": {
+        const type = signal.type === "relay-requested" ? "relay" : signal.type;
+        this.#actions.push({ type, connection: conn });
+        return;
+      }
+      case "dial-failed":
+        this.#actions.push({ type: "dial-failed", connection: conn, error: signal.error });
+        return;
+      case "fin-received":
+        this.#event("conn.fin", remoteFields(conn));
+        return;
+      case "rst-received":
+        this.#event("conn.rst", remoteFields(conn));
+        return;
+      case "idle-timeout":
+        this.#event("conn.idle_timeout", remoteFields(conn));
+        return;
+      case "closed":
+        this.#remove(conn);
+        this.#actions.push({ type: "removed", connection: conn, reason: signal.reason });
+        return;
+      default:
+        assertNever(signal);
+    }
+  }
+
+  #event(name: TransportEventName, data: Record<string, string | number>): void {
+    this.#actions.push({ type: "event", name, data });
+  }
+
+  #add(key: string, conn: Connection): void {
+    this.#connections.set(key, conn);
+    let set = this.#byLocalPort.get(conn.localPort);
+    if (set === undefined) this.#byLocalPort.set(conn.localPort, set = new Set());
+    set.add(conn);
+  }
+
+  #remove(conn: Connection): void {
+    const key = tupleKey(conn.localPort, conn.remote.address, conn.remote.port);
+    if (this.#connections.get(key) === conn) this.#connections.delete(key);
+    const set = this.#byLocalPort.get(conn.localPort);
+    set?.delete(conn);
+    if (set?.size === 0) this.#byLocalPort.delete(conn.localPort);
+    const queue = this.#listeners.get(conn.localPort)?.queue;
+    const at = queue?.indexOf(conn) ?? -1;
+    if (at >= 0) queue?.splice(at, 1);
+  }
+}
+
+/** The §8 data fields of conn.fin, conn.rst and conn.idle_timeout. */
+function remoteFields(conn: Connection): Record<string, string | number> {
+  return {
+    remote_addr: formatAddress(conn.remote.address),
+    remote_port: conn.remote.port,
+    local_port: conn.localPort,
+    conn_id: conn.id,
+  };
+}
+
+function tupleKey(localPort: number, address: Address, remotePort: number): string {
+  return `${localPort}/${address.network}/${address.node}/${remotePort}`;
+}
