@@ -73,9 +73,10 @@ export class ReplyMatcher {
     this.#entries.push({ send: { kind, connId, count: 1 } });
     this.#sendEntries++;
     if (this.#sendEntries > MAX_SEND_ENTRIES) {
-      const at = this.#entries.findIndex((entry) => "send" in entry);
-      this.#entries.splice(at, 1);
-      this.#sendEntries--;
+      // Forget the older half in one pass, so a flood of sends costs amortised O(1) each.
+      let drop = MAX_SEND_ENTRIES / 2;
+      this.#entries = this.#entries.filter((entry) => !("send" in entry) || drop-- <= 0);
+      this.#sendEntries -= MAX_SEND_ENTRIES / 2;
     }
   }
 
@@ -90,9 +91,12 @@ export class ReplyMatcher {
     );
     if (at === -1) return undefined;
     const entry = this.#entries[at];
-    // Sends ahead of the answered request are settled: their errors would have come first.
-    const removed = this.#entries.splice(0, at + 1);
-    this.#sendEntries -= removed.filter((e) => "send" in e).length;
+    // Sends ahead of the answered request are settled: their errors would have come first. Requests
+    // ahead of it stay: they still wait for their own codes.
+    const before = this.#entries.slice(0, at);
+    const kept = before.filter((e) => "request" in e);
+    this.#sendEntries -= before.length - kept.length;
+    this.#entries = [...kept, ...this.#entries.slice(at + 1)];
     return "request" in entry ? entry.request : undefined;
   }
 
