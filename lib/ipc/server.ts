@@ -172,7 +172,10 @@ export class IpcServer implements AsyncDisposable {
     return this.#sessions;
   }
 
-  /** Stops listening, ends every client (each reported to `onClientClosed`) and deletes the socket file. */
+  /**
+   * Stops listening, ends every client (each reported to `onClientClosed`) and deletes the socket file.
+   * Waits for requests still running; handlers of slow commands should give up on `client.signal`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
