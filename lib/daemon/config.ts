@@ -70,8 +70,8 @@ export interface DaemonConfig {
   encrypt: boolean;
   registryTls: boolean;
   registryFingerprint: string;
-  /** Identity file; `undefined` for an ephemeral identity. */
-  identity: string | undefined;
+  /** Where the node identity lives (control.md §8). */
+  identity: IdentitySource;
   owner: string;
   keepaliveMs: number;
   idleTimeoutMs: number;
@@ -87,6 +87,12 @@ export interface DaemonConfig {
   logFormat: "text" | "json";
   home: string;
 }
+
+/**
+ * The identity file given with `-identity`, the one already in the pilot home (`identity.key`, else
+ * `identity.json`, else a new `identity.key`), or none at all (`-identity=""`: a fresh one every start).
+ */
+export type IdentitySource = { kind: "file"; path: string } | { kind: "home" } | { kind: "ephemeral" };
 
 /** What {@linkcode parseDaemonArgs} returns. */
 export type DaemonArgs = { kind: "config"; config: DaemonConfig } | { kind: "help"; usage: string };
@@ -146,10 +152,10 @@ export async function parseDaemonArgs(
       registryTls: values["registry-tls"],
       registryFingerprint: values["registry-fingerprint"],
       identity: values.identity !== ""
-        ? values.identity
+        ? { kind: "file", path: values.identity }
         : identityExplicit
-        ? undefined
-        : `${home}/identity.key`,
+        ? { kind: "ephemeral" }
+        : { kind: "home" },
       owner: values.owner,
       keepaliveMs: orDefault(values.keepalive, KEEPALIVE_INTERVAL_MS),
       idleTimeoutMs: orDefault(values["idle-timeout"], IDLE_TIMEOUT_MS),

@@ -14,7 +14,8 @@ Deno.test("daemon config: no registry means the embedded registry and beacon", a
   const config = await configOf([]);
   assert.equal(config.registry, undefined);
   assert.equal(config.beacon, "embedded");
-  assert.equal(config.identity, "/home/agent/.pilot/identity.key");
+  assert.deepEqual(config.identity, { kind: "home" });
+  assert.equal(config.home, "/home/agent/.pilot");
   assert.equal(config.keepaliveMs, 30_000);
   assert.equal(config.encrypt, true);
 });
@@ -46,7 +47,7 @@ Deno.test("daemon config: Go-style flags, service switches and zero tuning value
   });
   assert.equal(config.keepaliveMs, 90_000);
   assert.equal(config.timeWaitMs, 10_000, "zero means the default");
-  assert.equal(config.identity, undefined, "an explicit empty identity is ephemeral");
+  assert.deepEqual(config.identity, { kind: "ephemeral" }, "an explicit empty identity is ephemeral");
 });
 
 Deno.test("daemon config: -h asks for usage and unknown flags are refused", async () => {
