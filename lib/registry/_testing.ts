@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Ed25519Signer } from "../crypto/mod.ts";
 import { createLogger, type Logger, type LogRecord } from "../log.ts";
 import { FRAME_PREFIX_SIZE } from "./constants.ts";
 import {
@@ -25,6 +26,8 @@ export interface TestRegistry extends AsyncDisposable {
   dir: string;
   kvPath: string;
   records: LogRecord[];
+  /** Resolves with the first record (past or future) whose `msg` is `msg` and that `match` accepts. */
+  waitForLog(msg: string, match?: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
   /** Stops the server and closes the store, keeping the temp dir (for reopen tests). */
   stop(): Promise<void>;
 }
@@ -36,7 +39,32 @@ export async function startTestRegistry(
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "pilot-registry-" });
   const kvPath = options.kvPath ?? `${dir}/registry.kv`;
   const records: LogRecord[] = [];
-  const logger: Logger = options.logger ?? createLogger({ level: "debug", sink: (r) => records.push(r) });
+  const waiters = new Set<(r: LogRecord) => void>();
+  const logger: Logger = options.logger ?? createLogger({
+    level: "debug",
+    sink: (r) => {
+      records.push(r);
+      for (const w of waiters) w(r);
+    },
+  });
+  const waitForLog = (msg: string, match: (r: LogRecord) => boolean = () => true, timeoutMs = 5000) => {
+    const hit = (r: LogRecord) => r.msg === msg && match(r);
+    const past = records.find(hit);
+    if (past !== undefined) return Promise.resolve(past);
+    const { promise, resolve, reject } = Promise.withResolvers<LogRecord>();
+    const timer = setTimeout(() => {
+      waiters.delete(waiter);
+      reject(new Error(`no log record ${JSON.stringify(msg)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const waiter = (r: LogRecord) => {
+      if (!hit(r)) return;
+      clearTimeout(timer);
+      waiters.delete(waiter);
+      resolve(r);
+    };
+    waiters.add(waiter);
+    return promise;
+  };
   const store = await RegistryStore.open(kvPath);
   const server = new RegistryServer(store, { hostname: "127.0.0.1", port: 0, ...options, logger });
   await server.start();
@@ -54,6 +82,7 @@ export async function startTestRegistry(
     dir,
     kvPath,
     records,
+    waitForLog,
     stop,
     async [Symbol.asyncDispose]() {
       await stop();
@@ -195,4 +224,36 @@ export function shapeDiff(actual: unknown, expected: unknown, path = "$"): strin
     return out;
   }
   return [];
+}
+
+/** A deterministic test identity: base64 public key and a signer of challenge strings. */
+export interface TestIdentity {
+  publicKey: string;
+  sign(text: string): string;
+}
+
+/** Identity whose 32-byte seed is `seed` repeated (distinct seeds give distinct keys). */
+export function testIdentity(seed: number): TestIdentity {
+  const signer = new Ed25519Signer(
+    new Uint8Array(32).fill(seed & 0xFF).map((b, i) => (b + i * (seed >> 8)) & 0xFF),
+  );
+  return { publicKey: signer.publicKeyBase64, sign: (text) => signer.signText(text) };
+}
+
+/** Registers `identity` on `client` and returns its node id. */
+export async function registerIdentity(
+  client: RawClient,
+  identity: TestIdentity,
+  extra: RegistryObject = {},
+): Promise<number> {
+  const reply = await client.request({
+    type: "register",
+    public_key: identity.publicKey,
+    listen_addr: "127.0.0.1:4000",
+    ...extra,
+  });
+  if (reply.type !== "register_ok" || typeof reply.node_id !== "number") {
+    throw new Error(`register failed: ${JSON.stringify(reply)}`);
+  }
+  return reply.node_id;
 }
