@@ -10,10 +10,10 @@
  * @module
  */
 
-import type { TrustEventData } from "./trust_manager.ts";
+import type { TrustEventData } from "./manager_deps.ts";
 import { TrustManager } from "./trust_manager.ts";
 import type { HandshakeOutcome } from "./trust_manager.ts";
-import type { HandshakeInbox, RelayedRequest, RelayedResponse, TrustRegistry } from "./registry_port.ts";
+import type { HandshakeInbox, RelayedRequest, RelayedResponse, TrustRegistry } from "./manager_deps.ts";
 import type { PeerRecord } from "./peer_key_cache.ts";
 import { TrustStore } from "./trust_store.ts";
 import type { CapturedIdentity } from "./_test_vectors.ts";

@@ -10,7 +10,7 @@ export * from "./handshake_message.ts";
 export * from "./handshake_verifier.ts";
 export * from "./ipc_replies.ts";
 export * from "./peer_key_cache.ts";
-export * from "./registry_port.ts";
+export * from "./manager_deps.ts";
 export * from "./replay_cache.ts";
 export * from "./trust_file.ts";
 export * from "./trust_manager.ts";

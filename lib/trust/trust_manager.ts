@@ -39,43 +39,14 @@ import { HANDSHAKE_TYPES, MAX_RELAYED_ITEMS, REVOKE_REASON, TRUST_EVENTS } from 
 import { encodeHandshakeMessage, handshakeChallenge, isHandshakeType } from "./handshake_message.ts";
 import type { HandshakeType } from "./handshake_message.ts";
 import { HandshakeVerifier } from "./handshake_verifier.ts";
-import type { DropReason, TextVerifier } from "./handshake_verifier.ts";
+import type { DropReason } from "./handshake_verifier.ts";
 import { PeerKeyCache } from "./peer_key_cache.ts";
 import type { PeerRecord } from "./peer_key_cache.ts";
 import type { TrustStore } from "./trust_store.ts";
 import type { TrustedPeer } from "./trust_file.ts";
 import { pendingReply, trustedReply } from "./ipc_replies.ts";
 import type { HandshakeStatusReply, PendingReply, TrustedReply } from "./ipc_replies.ts";
-import type { HandshakeInbox, TrustRegistry } from "./registry_port.ts";
-
-/** Our identity's signing side; `Ed25519Signer` of `lib/crypto` fits. */
-export interface TrustSigner {
-  readonly publicKeyBase64: string;
-  signText(text: string): string | Promise<string>;
-}
-
-/** Webhook data members (§10.8). */
-export type TrustEventData = Record<string, string | number | boolean>;
-
-/** What the manager needs from the daemon. */
-export interface TrustManagerOptions {
-  store: TrustStore;
-  registry: TrustRegistry;
-  signer: TrustSigner;
-  /** Opens a stream to `nodeId:444`, writes `message` once and closes; rejects when the peer is unreachable. */
-  sendToPeer(nodeId: number, message: Uint8Array): Promise<void>;
-  /** Our current node id (it may change on re-registration). */
-  ownNodeId(): number;
-  /** Queues a webhook event. */
-  emit(event: string, data: TrustEventData): void;
-  /** Drops the tunnel state of a peer whose trust ended (§7.2). */
-  dropTunnel?(nodeId: number): void | Promise<void>;
-  /** Unix ms; defaults to `Date.now`. */
-  now?(): number;
-  logger?: Logger;
-  /** Defaults to `verifyTextSignature` of `lib/crypto`. */
-  verify?: TextVerifier;
-}
+import type { HandshakeInbox, TrustManagerOptions, TrustRegistry, TrustSigner } from "./manager_deps.ts";
 
 /** What became of one received port-444 message. */
 export type HandshakeOutcome =
@@ -97,7 +68,36 @@ export interface HandleOptions {
   sourceNodeId?: number;
 }
 
-/** The trust model of one daemon. */
+/**
+ * The trust model of one daemon.
+ *
+ * @example
+ * ```ts
+ * import { TrustManager, TrustStore } from "./mod.ts";
+ * import { Ed25519Signer } from "../crypto/mod.ts";
+ * const offline = () => Promise.reject(new Error("offline"));
+ * const manager = new TrustManager({
+ *   store: TrustStore.inMemory(),
+ *   registry: {
+ *     reportTrust: offline,
+ *     revokeTrust: offline,
+ *     requestHandshake: offline,
+ *     pollHandshakes: offline,
+ *     respondHandshake: offline,
+ *     lookup: offline,
+ *   },
+ *   signer: new Ed25519Signer(new Uint8Array(32)),
+ *   sendToPeer: offline,
+ *   ownNodeId: () => 1,
+ *   emit: () => {},
+ * });
+ * // A private node admits only itself until it trusts someone.
+ * if (!manager.admits(1) || manager.admits(2)) throw new Error("admission rule");
+ * const outcome = await manager.handleMessage(new TextEncoder().encode("{}"));
+ * if (outcome.handled || outcome.reason !== "malformed") throw new Error("dropped, not thrown");
+ * await manager.close();
+ * ```
+ */
 export class TrustManager {
   readonly #store: TrustStore;
   readonly #registry: TrustRegistry;
@@ -263,7 +263,8 @@ export class TrustManager {
    * IPC Request (§7.4): direct `handshake_request` to port 444, else `request_handshake` at the registry.
    *
    * @throws {PilotError} `invalid_argument` for a bad or own node id; `connection_failed`
-   *   (`handshake relay: <error>`) when both paths failed.
+   *   (`handshake relay: <error>`) when both paths failed. The IPC layer adds the `handshake request: `
+   *   prefix of §9.4.
    */
   async request(peer: number, justification = ""): Promise<HandshakeStatusReply> {
     const own = this.#options.ownNodeId();
@@ -337,7 +338,8 @@ export class TrustManager {
    * IPC Revoke (§7.4): forget the peer, tell it and the registry.
    *
    * @throws {PilotError} `not_found` (`node N was not trusted`) when it was not trusted; a pending request
-   *   and the outgoing flag are dropped all the same, as in the reference.
+   *   and the outgoing flag are dropped all the same, as in the reference. The IPC layer adds the
+   *   `handshake revoke: ` prefix of §9.4.
    */
   async revoke(peer: number): Promise<HandshakeStatusReply> {
     checkNodeId(peer);

@@ -20,7 +20,10 @@ import { MAX_TRUST_FILE_BYTES } from "./constants.ts";
 import { decodeTrustFile, encodeTrustFile } from "./trust_file.ts";
 import type { PendingRequest, TrustedPeer, TrustFileOptions } from "./trust_file.ts";
 
-/** Mode of `trust.json` (cli.md §2 file table). */
+/**
+ * Mode of `trust.json`, as cli.md's file table gives it. The reference leaves it to the umask (usually 0644);
+ * we do not copy that: the file lists who we trust and their keys.
+ */
 export const TRUST_FILE_MODE = 0o600;
 /** Mode of a directory we create to hold it (control.md §7.7). */
 export const TRUST_DIR_MODE = 0o700;
