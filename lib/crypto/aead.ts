@@ -9,21 +9,23 @@
  *   that order (await the promises first-in first-out, or use `SealStream`).
  * - `sealSync`/`openSync` (`node:crypto`, synchronous).
  *
- * Measured on this machine (2 cores, Deno 2.9.6), seal+open pairs of 4 KiB, MB/s of plaintext
- * (`deno run scripts/bench/crypto_throughput.ts`; noisy shared VM, ±30 %):
+ * Measured on this machine (2 cores, Deno 2.9.6, shared and noisy: load ~2, ±30 % run to run), seal+open
+ * pairs of 4 KiB segments, MB/s of plaintext (`deno run scripts/bench/crypto_throughput.ts`, two runs):
  *
- * | path                             | MB/s |
- * | -------------------------------- | ---- |
- * | WebCrypto, await each call       | ~50  |
- * | WebCrypto, 16 in flight          | ~150 |
- * | WebCrypto, 64 in flight          | ~180 |
- * | `node:crypto` sync               | ~64  |
- * | (SHA-256 4 KiB, WebCrypto, 64 in flight) | ~400 |
+ * | path                                      | MB/s     | ÷ baseline |
+ * | ----------------------------------------- | -------- | ---------- |
+ * | baseline: SHA-256 WebCrypto, 64 in flight | 380–463  | 1.00       |
+ * | SHA-256 `node:crypto` sync                | 761–1001 | 2.0–2.2    |
+ * | WebCrypto, await each call                | 73–85    | 0.18–0.19  |
+ * | WebCrypto, 16 in flight                   | 147–151  | 0.32–0.40  |
+ * | WebCrypto, 64 in flight                   | 125–145  | 0.27–0.38  |
+ * | `SealStream` (32) then 64 opens in flight | 90–107   | 0.23–0.24  |
+ * | `node:crypto` sync (`sealSync`/`openSync`) | 29–76    | 0.08–0.16  |
  *
- * Each WebCrypto call is an async hop (~90 µs) run on a worker thread, so throughput comes from many
- * calls in flight; a single awaited call is slower than the sync path. Use `seal` with 16–64 frames in
- * flight for bulk data, and the sync path where a result is needed in the same turn (a lone packet, a
- * caller that cannot await).
+ * Each WebCrypto call is an async hop to a worker thread, so throughput comes from many calls in flight
+ * (about 16 is the sweet spot; 64 is no better). Use `seal` with ~16 frames in flight for bulk data
+ * (`SealStream` keeps them in order), and the sync path where a result is needed in the same turn (a lone
+ * packet, a caller that cannot await); per byte it is the slowest path.
  *
  * @module
  */
