@@ -285,3 +285,33 @@ Deno.test("trust e2e: an accept nobody asked for is dropped, direct or relayed",
   assert.equal(a.manager.isTrusted(2), false);
   assert.equal(a.manager.dropCounts().unsolicited, 2);
 });
+
+Deno.test("trust e2e: peers sharing a non-backbone network are auto-approved", async () => {
+  await using t = await setup({ public: true });
+  const { net, a, b } = t;
+  net.registry.networks.set(1, [0, 7]);
+  net.registry.networks.set(2, [0, 7]);
+  await a.manager.request(2, "same network");
+  await net.idle();
+  assert.deepEqual(a.sent.map((o) => o.handled && o.action), ["auto_approved"]);
+  assert.deepEqual(
+    b.sent.map((o) => o.handled && o.action),
+    ["trusted"],
+    "B's accept reached A, which had asked",
+  );
+  assert.deepEqual(b.events.at(-1), ["handshake.auto_approved", { peer_node_id: 1, reason: "same_network" }]);
+  assert.equal(b.store.trusted(1)?.network, 7);
+  assert.equal(a.store.trusted(2)?.mutual, true);
+});
+
+Deno.test("trust e2e: a revoke from a peer that was only pending drops the request and tells nobody", async () => {
+  await using t = await setup({ public: true });
+  const { net, a, b } = t;
+  await a.manager.request(2, "hello");
+  // A gives up before B answered: a revoke needs trust on A's side, so it fails there...
+  await assert.rejects(a.manager.revoke(2), { code: "not_found" });
+  assert.equal(a.store.hasOutgoing(2), false, "...but the outgoing flag is gone all the same");
+  assert.deepEqual(b.manager.pendingReply().pending.map((p) => p.node_id), [1]);
+  await net.idle();
+  assert.equal(net.registry.calls.some((c) => c.startsWith("revoke_trust")), false);
+});
