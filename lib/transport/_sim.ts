@@ -126,7 +126,11 @@ export class SimNet {
     throw new Error(`goal not reached within ${maxSteps} steps (at ${this.nowMs} ms)`);
   }
 
+  /** Called with every packet a table sends, before the link treats it. */
+  onSend: ((packet: Packet) => void) | undefined;
+
   #transmit(packet: Packet): void {
+    this.onSend?.(packet);
     const bytes = encodePacket(packet);
     const copies = this.#random() < this.#options.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++) {

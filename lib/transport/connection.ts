@@ -483,6 +483,7 @@ export class Connection {
     }
     if (nowMs >= this.#lastActivityMs + this.#config.idleTimeoutMs) {
       this.#hooks.signal({ type: "idle-timeout" });
+      this.#endReceive("idle-timeout");
       if (this.#state === "established") this.close(nowMs, { force: true });
       else this.#sendFinAndWait(nowMs);
       return;

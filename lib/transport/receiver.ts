@@ -78,6 +78,7 @@ export class StreamReceiver {
   onData(seq: number, payload: Uint8Array, nowMs: number): void {
     const reassembly = this.#reassembly;
     if (reassembly === undefined) return;
+    const hadHoles = reassembly.outOfOrderCount > 0;
     const outcome = reassembly.receive(seq, payload, this.#sink);
     if (outcome === "refused") {
       // Q2: no room. Not acknowledged, so the peer retransmits it; a window update follows later.
@@ -85,7 +86,9 @@ export class StreamReceiver {
       return;
     }
     if (outcome === "delivered" && this.#queue.hasReady) this.#hooks.readable();
-    if (reassembly.outOfOrderCount > 0) {
+    // While data is out of order, and on the segment that ends it, the ACK goes at once (§5.9; the
+    // second case is ours: the reference waits, but the sender recovers sooner when told now).
+    if (reassembly.outOfOrderCount > 0 || hadHoles) {
       this.ackNow();
       return;
     }
