@@ -145,10 +145,12 @@ export async function importSnapshot(
     }
   }
   for (let i = 0; i < writes.length; i += BATCH) {
-    const op = store.kv.atomic();
-    for (const [key, value] of writes.slice(i, i + BATCH)) op.set(key, value);
-    const res = await op.commit();
-    if (!res.ok) throw new PilotError("store_conflict", "snapshot import: commit refused");
+    const batch = writes.slice(i, i + BATCH);
+    await store.txn.run((kv) => {
+      const op = kv.atomic();
+      for (const [key, value] of batch) op.set(key, value);
+      return Promise.resolve({ op, result: undefined });
+    });
   }
   const snapshotNext = u32(root.next_node) ?? 1;
   result.nextNode = await store.txn.run(async (kv) => {

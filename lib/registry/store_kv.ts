@@ -53,7 +53,8 @@ export class KvTxn {
 
   /**
    * Runs `attempt` until its atomic operation commits (or it decides not to write). `attempt` must read
-   * what it depends on and `check` those entries, since it may run again after a conflicting commit.
+   * what it depends on and `check` those entries, since it may run again after a conflicting commit or
+   * while another process holds the file's write lock.
    */
   async run<T>(attempt: (kv: Deno.Kv) => Promise<TxnStep<T>>): Promise<T> {
     const previous = this.#tail;
@@ -62,10 +63,16 @@ export class KvTxn {
     await previous;
     try {
       for (let i = 0; i < STORE_COMMIT_ATTEMPTS; i++) {
-        const step = await attempt(this.kv);
-        if (!("op" in step)) return step.result;
-        const res = await step.op.commit();
-        if (res.ok) return step.result;
+        if (i > 0) await jitter(i);
+        let step: TxnStep<T>;
+        try {
+          step = await attempt(this.kv);
+          if (!("op" in step)) return step.result;
+          if ((await step.op.commit()).ok) return step.result;
+        } catch (err) {
+          // Another process holding the SQLite write lock: back off and run the attempt again.
+          if (!isBusy(err)) throw err;
+        }
       }
       throw new PilotError(
         "store_conflict",
@@ -78,6 +85,17 @@ export class KvTxn {
       resolve();
     }
   }
+}
+
+/** SQLite's "database is locked", seen when several processes write one KV file at once. */
+function isBusy(err: unknown): boolean {
+  return err instanceof Error && /database is locked|SQLITE_BUSY/i.test(err.message);
+}
+
+/** A short random pause that grows with the attempt number, so racing processes spread out. */
+function jitter(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(2 ** attempt, 50);
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Reads a non-negative integer stored by us; anything else means the store is damaged. */

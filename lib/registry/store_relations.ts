@@ -24,7 +24,9 @@ export class TrustStore {
 
   /** Creates the pair (idempotent). */
   async add(a: number, b: number): Promise<void> {
-    await this.#txn.kv.set(KEYS.trust(a, b), true);
+    await this.#txn.run((kv) =>
+      Promise.resolve({ op: kv.atomic().set(KEYS.trust(a, b), true), result: undefined })
+    );
   }
 
   /** Deletes the pair; false when there was none. */
@@ -150,7 +152,12 @@ export class BeaconStore {
 
   /** Stores or refreshes a beacon. */
   async register(id: number, addr: string, nowMs: number, ttlMs: number): Promise<void> {
-    await this.#txn.kv.set(KEYS.beacon(id), { addr, lastSeenMs: nowMs }, { expireIn: ttlMs * 2 });
+    await this.#txn.run((kv) =>
+      Promise.resolve({
+        op: kv.atomic().set(KEYS.beacon(id), { addr, lastSeenMs: nowMs }, { expireIn: ttlMs * 2 }),
+        result: undefined,
+      })
+    );
   }
 
   /** Beacons seen at or after `freshSinceMs`. */
@@ -176,8 +183,12 @@ export class BeaconStore {
     for await (const entry of this.#txn.kv.list({ prefix: KEYS.beacons })) {
       const v = entry.value;
       if (isRecord(v) && typeof v.lastSeenMs === "number" && v.lastSeenMs >= staleBeforeMs) continue;
-      const res = await this.#txn.kv.atomic().check(entry).delete(entry.key).commit();
-      if (res.ok) removed++;
+      const gone = await this.#txn.run(async (kv) => {
+        const current = await kv.get(entry.key);
+        if (current.versionstamp !== entry.versionstamp) return { result: false };
+        return { op: kv.atomic().check(current).delete(entry.key), result: true };
+      });
+      if (gone) removed++;
     }
     return removed;
   }
