@@ -33,10 +33,11 @@ function transfer(
   const chunks: Uint8Array[] = [];
   const events: string[] = [];
   let written = 0;
-  let dialer: Connection | undefined;
+  const ends: { dialer?: Connection } = {};
   let server: Connection | undefined;
   let ended = false;
   const pushData = (now: number) => {
+    const dialer = ends.dialer;
     if (dialer === undefined || dialer.state !== "established") return;
     while (written < data.byteLength) {
       const n = dialer.write(data.subarray(written, written + 100_000), now);
@@ -61,7 +62,7 @@ function transfer(
   sim.onSend = onSend;
   sim.add(a);
   sim.add(b);
-  dialer = a.dial({ address: NODE_B, port: PORT }, 0);
+  ends.dialer = a.dial({ address: NODE_B, port: PORT }, 0);
   sim.runUntil(() => ended && a.size === 0 && b.size === 0, maxSteps);
   const received = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
