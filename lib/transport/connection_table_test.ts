@@ -1,0 +1,267 @@
+// The connection table: dialling outcomes and the SYN schedule, SYN admission order (§5.5), rate
+// limits, connection limits, the accept queue, and dispatch of packets to known connections only.
+
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { FLAGS } from "../protocol/mod.ts";
+import type { Packet } from "../protocol/mod.ts";
+import { streamPacket } from "./_sim.ts";
+import { ConnectionTable } from "./connection_table.ts";
+import type { TransportAction } from "./connection_table.ts";
+
+const US = { network: 0, node: 1 };
+const PEER = { network: 0, node: 2 };
+
+function sent(actions: TransportAction[]): Packet[] {
+  return actions.flatMap((a) => a.type === "send" ? [a.packet] : []);
+}
+
+function synFrom(node: number, srcPort: number, dstPort = 1000): Packet {
+  return streamPacket({
+    flags: FLAGS.SYN,
+    src: { network: 0, node },
+    dst: US,
+    srcPort,
+    dstPort,
+    window: 512,
+  });
+}
+
+/** Fires table deadlines up to `untilMs`, collecting actions with their times. */
+function runTo(
+  table: ConnectionTable,
+  fromMs: number,
+  untilMs: number,
+): { at: number; action: TransportAction }[] {
+  const out: { at: number; action: TransportAction }[] = [];
+  let now = fromMs;
+  for (let i = 0; i < 10_000; i++) {
+    const next = table.nextDeadline();
+    if (next === undefined || next > untilMs) break;
+    now = Math.max(now, next);
+    table.onTimer(now);
+    for (const action of table.takeActions()) out.push({ at: now, action });
+  }
+  return out;
+}
+
+Deno.test("table: without a beacon SYNs go at 0, 1, 3, 7, 15, 23, 31 s and the dial fails at 39 s", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  const conn = table.dial({ address: PEER, port: 1000 }, 0);
+  const first = sent(table.takeActions());
+  const later = runTo(table, 0, 60_000);
+  const synTimes = [0, ...later.filter((e) => e.action.type === "send").map((e) => e.at)];
+  deepEqual(synTimes, [0, 1000, 3000, 7000, 15000, 23000, 31000]);
+  equal(first[0].flags, FLAGS.SYN);
+  const failed = later.find((e) => e.action.type === "dial-failed");
+  equal(failed?.at, 39_000);
+  ok(failed?.action.type === "dial-failed");
+  equal(failed.action.error.code, "transport_dial_timeout");
+  equal(failed.action.error.message, "dial timeout");
+  ok(later.every((e) => e.action.type !== "relay"));
+  equal(conn.state, "closed");
+  equal(table.size, 0);
+});
+
+Deno.test("table: with a beacon the 4th SYN goes via relay at 7 s and the dial fails at 29 s", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.dial({ address: PEER, port: 1000 }, 0, { beacon: true });
+  table.takeActions();
+  const later = runTo(table, 0, 60_000);
+  const synTimes = [0, ...later.filter((e) => e.action.type === "send").map((e) => e.at)];
+  deepEqual(synTimes, [0, 1000, 3000, 7000, 9000, 13000, 21000]);
+  deepEqual(later.filter((e) => e.action.type === "relay").map((e) => e.at), [7000]);
+  equal(later.find((e) => e.action.type === "dial-failed")?.at, 29_000);
+});
+
+Deno.test("table: a peer already relayed keeps the no-beacon schedule", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.dial({ address: PEER, port: 1000 }, 0, { beacon: true, relayed: true });
+  table.takeActions();
+  const later = runTo(table, 0, 60_000);
+  equal(later.filter((e) => e.action.type === "relay").length, 0);
+  equal(later.find((e) => e.action.type === "dial-failed")?.at, 39_000);
+});
+
+Deno.test("table: an RST answering our SYN fails the dial with connection refused", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  const conn = table.dial({ address: PEER, port: 9999 }, 0);
+  table.takeActions();
+  table.receive(
+    streamPacket({ flags: FLAGS.RST, src: PEER, dst: US, srcPort: 9999, dstPort: conn.localPort }),
+    3,
+  );
+  const failed = table.takeActions().find((a) => a.type === "dial-failed");
+  ok(failed?.type === "dial-failed");
+  equal(failed.error.code, "transport_refused");
+  equal(failed.error.message, "connection refused");
+  equal(table.size, 0);
+});
+
+Deno.test("table: a SYN|ACK establishes the dial with ACK seq 1 and a second SYN|ACK is not answered", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  const conn = table.dial({ address: PEER, port: 1000 }, 0);
+  table.takeActions();
+  const synAck = streamPacket({
+    flags: FLAGS.SYN | FLAGS.ACK,
+    src: PEER,
+    dst: US,
+    srcPort: 1000,
+    dstPort: conn.localPort,
+    ack: 1,
+    window: 512,
+  });
+  table.receive(synAck, 2);
+  const actions = table.takeActions();
+  deepEqual(sent(actions).map((p) => [p.flags, p.seq, p.ack, p.window]), [[FLAGS.ACK, 1, 1, 512]]);
+  ok(actions.some((a) => a.type === "established" && a.connection === conn));
+  table.receive(synAck, 3);
+  equal(sent(table.takeActions()).length, 0);
+});
+
+Deno.test("table: 15 SYNs at once from one node admit 10; a second later 3 more are all admitted", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  for (let i = 0; i < 15; i++) table.receive(synFrom(2, 50_000 + i), 0);
+  const synAcks = (actions: TransportAction[]) =>
+    sent(actions).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK));
+  equal(synAcks(table.takeActions()).length, 10);
+  for (let i = 0; i < 3; i++) table.receive(synFrom(2, 50_100 + i), 1000);
+  equal(synAcks(table.takeActions()).length, 3);
+});
+
+Deno.test("table: the global SYN bucket drops silently and raises security.syn_rate_limited", () => {
+  const table = new ConnectionTable({ localAddress: US, config: { synRateLimit: 5 } }, 0);
+  table.listen(1000);
+  for (let i = 0; i < 6; i++) table.receive(synFrom(10 + i, 50_000), 0);
+  const actions = table.takeActions();
+  equal(sent(actions).length, 5, "no RST for a rate-limited SYN");
+  const limited = actions.filter((a) => a.type === "event" && a.name === "security.syn_rate_limited");
+  deepEqual(limited.map((a) => a.type === "event" && a.data), [{
+    src_addr: "0:0000.0000.000F",
+    src_port: 50_000,
+  }]);
+  table.receive(synFrom(20, 50_000), 199);
+  equal(sent(table.takeActions()).length, 0, "5/s: no whole token after 199 ms");
+  table.receive(synFrom(21, 50_000), 200);
+  equal(sent(table.takeActions()).length, 1, "one token after 200 ms");
+});
+
+Deno.test("table: the 65th connection waiting for accept gets SYN|ACK then RST", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  for (let i = 0; i < 64; i++) table.receive(synFrom(100 + i, 50_000), 0);
+  table.takeActions();
+  table.receive(synFrom(200, 50_000), 0);
+  deepEqual(sent(table.takeActions()).map((p) => [p.flags, p.seq, p.ack, p.window]), [
+    [FLAGS.SYN | FLAGS.ACK, 0, 1, 512],
+    [FLAGS.RST, 0, 0, 0],
+  ]);
+  equal(table.size, 64);
+  ok(table.accept(1000) !== undefined);
+  table.receive(synFrom(201, 50_000), 0);
+  equal(sent(table.takeActions()).length, 1, "room again after one accept");
+});
+
+Deno.test("table: per-port and total connection limits answer RST", () => {
+  const table = new ConnectionTable({
+    localAddress: US,
+    config: { maxConnectionsPerPort: 2, maxConnectionsTotal: 3 },
+  }, 0);
+  table.listen(1000);
+  table.listen(2000);
+  table.receive(synFrom(2, 1), 0);
+  table.receive(synFrom(3, 1), 0);
+  table.takeActions();
+  table.receive(synFrom(4, 1), 0);
+  deepEqual(
+    sent(table.takeActions()).map((p) => [p.flags, p.dstPort]),
+    [[FLAGS.RST, 1]],
+    "port 1000 is full",
+  );
+  table.receive(synFrom(4, 1, 2000), 0);
+  equal(sent(table.takeActions())[0].flags, FLAGS.SYN | FLAGS.ACK);
+  table.receive(synFrom(5, 1, 2000), 0);
+  equal(sent(table.takeActions())[0].flags, FLAGS.RST, "3 in total");
+});
+
+Deno.test("table: a repeated SYN resends the original SYN|ACK with seq 0 even after data was sent (Q16)", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  table.receive(synFrom(2, 50_000), 0);
+  const conn = table.accept(1000);
+  if (conn === undefined) throw new Error("not queued");
+  conn.write(new Uint8Array(5), 1);
+  table.takeActions();
+  table.receive(synFrom(2, 50_000), 2);
+  deepEqual(sent(table.takeActions()).map((p) => [p.flags, p.seq, p.ack]), [[FLAGS.SYN | FLAGS.ACK, 0, 1]]);
+  equal(table.size, 1);
+});
+
+Deno.test("table: a SYN reusing a TIME_WAIT tuple opens a new connection (Q20)", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  table.receive(synFrom(2, 50_000), 0);
+  const old = table.accept(1000);
+  table.receive(
+    streamPacket({ flags: FLAGS.FIN, src: PEER, dst: US, srcPort: 50_000, dstPort: 1000, seq: 1 }),
+    1,
+  );
+  equal(old?.state, "time-wait");
+  table.takeActions();
+  table.receive(synFrom(2, 50_000), 2);
+  const actions = table.takeActions();
+  ok(actions.some((a) => a.type === "removed" && a.connection === old && a.reason === "replaced"));
+  const fresh = table.accept(1000);
+  ok(fresh !== undefined && fresh !== old && fresh.state === "established");
+});
+
+Deno.test("table: events carry the §8 fields; packets for unknown connections are ignored", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  table.receive(synFrom(0x2A, 50_000), 0);
+  const events = table.takeActions().flatMap((a) => a.type === "event" ? [[a.name, a.data]] : []);
+  const fields = { src_addr: "0:0000.0000.002A", src_port: 50_000, dst_port: 1000, conn_id: 1 };
+  deepEqual(events, [["conn.syn_received", fields], ["conn.established", fields]]);
+  for (const flags of [FLAGS.ACK, FLAGS.FIN, FLAGS.RST, FLAGS.SYN | FLAGS.ACK, 0]) {
+    table.receive(streamPacket({ flags, src: PEER, dst: US, srcPort: 1, dstPort: 1000 }), 1);
+  }
+  deepEqual(table.takeActions(), [], "no RST, nothing");
+  table.receive(
+    streamPacket({
+      flags: FLAGS.RST,
+      src: { network: 0, node: 0x2A },
+      dst: US,
+      srcPort: 50_000,
+      dstPort: 1000,
+    }),
+    2,
+  );
+  const rst = table.takeActions().find((a) => a.type === "event");
+  deepEqual(rst?.type === "event" && [rst.name, rst.data], [
+    "conn.rst",
+    { remote_addr: "0:0000.0000.002A", remote_port: 50_000, local_port: 1000, conn_id: 1 },
+  ]);
+  equal(table.size, 0);
+  equal(table.accept(1000), undefined, "a reset connection leaves the accept queue");
+});
+
+Deno.test("table: binding a bound port fails; shutdown sends FIN and empties the table", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  throws(() => table.listen(1000), { code: "transport_port_bound", message: "port 1000 already bound" });
+  table.receive(synFrom(2, 50_000), 0);
+  table.dial({ address: PEER, port: 7 }, 0);
+  table.takeActions();
+  table.shutdown(5);
+  const actions = table.takeActions();
+  deepEqual(sent(actions).map((p) => p.flags), [FLAGS.FIN]);
+  ok(actions.some((a) => a.type === "dial-failed"));
+  equal(table.size, 0);
+  equal(table.nextDeadline(), undefined);
+});
+
+Deno.test("table: dials take successive ephemeral ports", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  const ports = [0, 1, 2].map(() => table.dial({ address: PEER, port: 7 }, 0).localPort);
+  deepEqual(ports, [49152, 49153, 49154]);
+});
