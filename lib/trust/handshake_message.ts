@@ -8,6 +8,7 @@
  */
 
 import { PilotError } from "../errors.ts";
+import { escapeGoJson } from "../json/go_json.ts";
 import { HANDSHAKE_TYPES, MAX_HANDSHAKE_MESSAGE_BYTES } from "./constants.ts";
 
 /** One of the four message types the reference sends. */
@@ -50,23 +51,6 @@ export function handshakeChallenge(senderId: number, receiverId: number): string
   return `handshake:${senderId}:${receiverId}`;
 }
 
-const GO_ESCAPES: Record<string, string> = {
-  "<": "\\u003c",
-  ">": "\\u003e",
-  "&": "\\u0026",
-  "\u2028": "\\u2028",
-  "\u2029": "\\u2029",
-};
-
-/**
- * JSON text escaped as the reference's encoder does: JSON.stringify already matches it for quotes,
- * backslashes and control characters; `<`, `>`, `&`, U+2028 and U+2029 additionally become `\uXXXX`.
- * Those characters can only occur inside strings, so replacing them in the whole text is safe.
- */
-export function goJsonEscape(jsonText: string): string {
-  return jsonText.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]);
-}
-
 function isUint32(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
 }
@@ -106,7 +90,7 @@ export function encodeHandshakeText(message: HandshakeMessage): string {
     ["timestamp", message.timestamp],
   ];
   const body = members.map(([key, value]) => `"${key}":${JSON.stringify(value)}`).join(",");
-  return goJsonEscape(`{${body}}`);
+  return escapeGoJson(`{${body}}`);
 }
 
 /** The message as the UTF-8 bytes written to the port-444 connection. */

@@ -9,7 +9,7 @@
  */
 
 import { PilotError } from "../errors.ts";
-import { goJsonEscape } from "./handshake_message.ts";
+import { escapeGoJson } from "../json/go_json.ts";
 
 /** A peer we trust (§7.4). */
 export interface TrustedPeer {
@@ -86,7 +86,7 @@ export function encodeTrustFile(snapshot: TrustSnapshot, options: TrustFileOptio
       return entry;
     });
   }
-  return goJsonEscape(JSON.stringify(file, null, 2));
+  return escapeGoJson(JSON.stringify(file, null, 2));
 }
 
 /**

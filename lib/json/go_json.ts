@@ -1,0 +1,62 @@
+/**
+ * JSON text the way the reference's programs write it (control.md §1, services.md §0.3): map-built
+ * objects with their keys sorted at every depth, no whitespace, and `<`, `>`, `&`, U+2028 and U+2029
+ * written as `\uXXXX`. Readers never need this; matching it makes our registry frames, IPC replies and
+ * files byte-comparable with the captures. One module for the whole project, so the rule lives once.
+ *
+ * @module
+ */
+
+const ESCAPES: Record<string, string> = {
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+const ESCAPED = /[<>&\u2028\u2029]/g;
+
+/** Depth bound: a cyclic or absurdly nested value is a caller bug, not something to recurse into. */
+const MAX_DEPTH = 64;
+
+/**
+ * Applies the reference's HTML-safe escaping to JSON text (keeping its member order), e.g. for
+ * struct-built messages whose order is fixed by the caller.
+ *
+ * @example
+ * ```ts
+ * import { escapeGoJson } from "./go_json.ts";
+ * if (escapeGoJson(JSON.stringify({ a: "<&>" })) !== '{"a":"\\u003c\\u0026\\u003e"}') throw new Error();
+ * ```
+ */
+export function escapeGoJson(jsonText: string): string {
+  return jsonText.replace(ESCAPED, (ch) => ESCAPES[ch] ?? ch);
+}
+
+/**
+ * Formats `value` as the reference's map-built JSON: compact, keys sorted at every depth, escaped.
+ * Members whose value is `undefined` are left out, as the reference omits them.
+ *
+ * @example
+ * ```ts
+ * import { formatSortedJson } from "./go_json.ts";
+ * if (formatSortedJson({ b: 1, a: "<x>", c: undefined }) !== '{"a":"\\u003cx\\u003e","b":1}') throw new Error();
+ * ```
+ */
+export function formatSortedJson(value: unknown): string {
+  return escapeGoJson(JSON.stringify(sortKeys(value, 0)));
+}
+
+function sortKeys(value: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new Error("formatSortedJson: value nested deeper than 64 levels");
+  if (Array.isArray(value)) return value.map((item) => sortKeys(item, depth + 1));
+  if (value === null || typeof value !== "object") return value;
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new Error(`json: unsupported number ${value}`);
+  }
+  const out: Record<string, unknown> = {};
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, item] of entries) out[key] = sortKeys(item, depth + 1);
+  return out;
+}
