@@ -51,10 +51,11 @@ export function formatSortedJson(value: unknown): string {
 function sortKeys(value: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new Error("formatSortedJson: value nested deeper than 64 levels");
   if (Array.isArray(value)) return value.map((item) => sortKeys(item, depth + 1));
-  if (value === null || typeof value !== "object") return value;
+  // JSON.stringify would write null; the reference refuses such numbers, and so do we.
   if (typeof value === "number" && !Number.isFinite(value)) {
     throw new Error(`json: unsupported number ${value}`);
   }
+  if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
   const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [key, item] of entries) out[key] = sortKeys(item, depth + 1);
