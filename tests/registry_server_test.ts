@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { CHALLENGES } from "../lib/registry/auth.ts";
 import { RawClient, registerIdentity, startTestRegistry, testIdentity } from "../lib/registry/_testing.ts";
+import { encodeRegistryFrame } from "../lib/registry/messages.ts";
 
 const FAILED = { error: "request failed", type: "error" };
 
@@ -376,4 +377,16 @@ Deno.test("registry server: rotate_key moves the key index to the new key", asyn
   });
   assert.equal(await registerIdentity(c, next), id, "the new key owns the id");
   assert.equal(await registerIdentity(c, a), id + 1, "the old key is a stranger now");
+});
+
+Deno.test("registry server: a client that half-closes after pipelining its requests still gets every answer", async () => {
+  // Regression: Deno's conn.readable closes the socket at EOF, which dropped the answers still owed.
+  await using registry = await startTestRegistry();
+  using c = await RawClient.connect(registry.port);
+  const frames = Array.from({ length: 20 }, (_, i) => encodeRegistryFrame({ type: "lookup", node_id: i }));
+  await c.write(new Uint8Array(frames.flatMap((f) => [...f])));
+  await c.conn.closeWrite();
+  let answers = 0;
+  while ((await c.readFrame()) !== undefined) answers++;
+  assert.equal(answers, 20);
 });

@@ -8,6 +8,7 @@
  */
 
 import { PilotError } from "../errors.ts";
+import { readableOf } from "./_conn.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
 import {
   CLIENT_BACKOFF_INITIAL_MS,
@@ -203,7 +204,7 @@ export class RegistryClient implements AsyncDisposable {
 
 function openLink(conn: Deno.TcpConn): Link {
   conn.setNoDelay(true);
-  const reader = conn.readable.pipeThrough(new RegistryFrameDecoderStream({ maxBody: MAX_FRAME_BODY }))
+  const reader = readableOf(conn).pipeThrough(new RegistryFrameDecoderStream({ maxBody: MAX_FRAME_BODY }))
     .getReader();
   return { conn, reader };
 }

@@ -8,6 +8,7 @@
  */
 
 import { PilotError } from "../errors.ts";
+import { readableOf } from "./_conn.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
 import {
   BEACON_TTL_MS,
@@ -154,7 +155,7 @@ export class RegistryServer implements AsyncDisposable {
       beaconTtlMs: this.#options.beaconTtlMs ?? BEACON_TTL_MS,
     };
     const idleMs = this.#options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
-    const reader = conn.readable.pipeThrough(new RegistryFrameDecoderStream({ maxBody: MAX_FRAME_BODY }))
+    const reader = readableOf(conn).pipeThrough(new RegistryFrameDecoderStream({ maxBody: MAX_FRAME_BODY }))
       .getReader();
     let idle = false;
     try {
