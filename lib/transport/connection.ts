@@ -25,64 +25,25 @@ import type { Logger } from "../log.ts";
 import { NULL_LOGGER } from "../log.ts";
 import { decodeSack, FLAGS, PROTOCOL_VERSION, PROTOCOLS, seqAdd } from "../protocol/mod.ts";
 import type { Address, Packet, SocketAddress } from "../protocol/mod.ts";
+export type {
+  CloseOptions,
+  ConnectionHooks,
+  ConnectionOptions,
+  ConnectionSignal,
+} from "./connection_types.ts";
 import type { TransportConfig } from "./config.ts";
 import { resolveTransportConfig } from "./config.ts";
-import { FIN_RETRANSMISSIONS, INITIAL_SEQUENCE, MIN_RTO_MS } from "./constants.ts";
+import type { CloseOptions, ConnectionHooks, ConnectionOptions } from "./connection_types.ts";
+import { INITIAL_SEQUENCE } from "./constants.ts";
 import { SynSchedule } from "./dial_schedule.ts";
 import type { SynScheduleOptions } from "./dial_schedule.ts";
+import { Liveness } from "./liveness.ts";
 import { StreamReceiver } from "./receiver.ts";
 import { StreamSender } from "./sender.ts";
 import type { TransmitKind } from "./sender.ts";
+import { TimeWait } from "./time_wait.ts";
 import { assertNever, checkTransition, STATE_NAMES } from "./state.ts";
 import type { EndReason, StreamState } from "./state.ts";
-
-/** What a connection tells its driver besides packets to send. */
-export type ConnectionSignal =
-  /** Dialler: the SYN|ACK arrived, the connection is usable. */
-  | { type: "established" }
-  /** Dialler: the dial is over without a connection (`transport_refused`, `transport_dial_timeout`). */
-  | { type: "dial-failed"; error: PilotError }
-  /** Dialler: switch the peer to relay mode (§5.4, 3rd SYN retry with a beacon). */
-  | { type: "relay-requested" }
-  /** Received data or end-of-stream waits in `takeReceived()` / `isReceiveEnded`. */
-  | { type: "readable" }
-  /** The send buffer has room again after a short write. */
-  | { type: "writable" }
-  /** A FIN arrived while not yet in TIME_WAIT (`conn.fin`). */
-  | { type: "fin-received" }
-  /** An RST arrived (`conn.rst`). */
-  | { type: "rst-received" }
-  /** The idle timeout is closing the connection (`conn.idle_timeout`). */
-  | { type: "idle-timeout" }
-  /** Final: the connection is gone and must be forgotten. */
-  | { type: "closed"; reason: EndReason };
-
-/** Where a connection's output goes. */
-export interface ConnectionHooks {
-  /** Transmit `packet` to the peer; the connection does not touch it again. */
-  send(packet: Packet): void;
-  /** A state change the application or the connection table must see. */
-  signal(signal: ConnectionSignal): void;
-}
-
-/** Options of {@linkcode Connection.dial} and {@linkcode Connection.accept}. */
-export interface ConnectionOptions {
-  /** Daemon-local connection ID (1, 2, 3 …, §5.1). */
-  id: number;
-  /** Our own overlay address, the source of every packet. */
-  localAddress: Address;
-  localPort: number;
-  remote: SocketAddress;
-  hooks: ConnectionHooks;
-  logger?: Logger;
-  config?: Partial<TransportConfig>;
-}
-
-/** Options of `close()`. */
-export interface CloseOptions {
-  /** Send FIN now even if data is still queued or unacknowledged (that data is abandoned). */
-  force?: boolean;
-}
 
 const EMPTY = new Uint8Array(0);
 
@@ -120,13 +81,9 @@ export class Connection {
   #receiveEnded = false;
   #endReason: EndReason | undefined;
   #syn: SynSchedule | undefined;
-  #lastActivityMs: number;
-  #lastKeepaliveMs = -Infinity;
+  #liveness: Liveness;
   #lingerDeadline: number | undefined;
-  #timeWaitDeadline: number | undefined;
-  #finSentMs: number | undefined;
-  #finSends = 0;
-  #finAnswered = false;
+  #timeWait: TimeWait | undefined;
   /** The time of the call being processed: hooks fired from inside the two halves need it. */
   #now: number;
 
@@ -147,7 +104,7 @@ export class Connection {
       ack: (payload) => this.#emitWithAck(this.#sender.sendNext, payload),
       readable: () => this.#hooks.signal({ type: "readable" }),
     });
-    this.#lastActivityMs = nowMs;
+    this.#liveness = new Liveness(nowMs, this.#config.keepaliveMs, this.#config.idleTimeoutMs);
     this.#now = nowMs;
   }
 
@@ -350,11 +307,10 @@ export class Connection {
           this.#receiver.delayedAckDeadline,
           this.#sender.nextDeadline(),
           this.#lingerDeadline,
-          this.#lastActivityMs + this.#config.idleTimeoutMs,
-          this.#keepaliveDeadline(),
+          this.#liveness.deadline,
         ]);
       case "time-wait":
-        return minOf([this.#finResendDeadline(), this.#timeWaitDeadline]);
+        return this.#timeWait?.deadline(this.#sender.rtoMs);
       case "syn-received":
       case "closed":
         return undefined;
@@ -399,7 +355,7 @@ export class Connection {
     this.#receiver.start(seqAdd(packet.seq, 1));
     this.#sender.updatePeerWindow(packet.window);
     this.#sender.synAcknowledged();
-    this.#lastActivityMs = nowMs;
+    this.#liveness.onActivity(nowMs);
     this.#setState("established");
     this.#receiver.ackNow();
     this.#hooks.signal({ type: "established" });
@@ -408,7 +364,7 @@ export class Connection {
   #onFin(packet: Packet, nowMs: number): void {
     switch (this.#state) {
       case "time-wait":
-        this.#finAnswered = true; // Q1: never answered; this ends the reference's FIN|ACK storm
+        this.#timeWait?.onFin(); // Q1: never answered; this ends the reference's FIN|ACK storm
         return;
       case "closed":
         return;
@@ -419,9 +375,8 @@ export class Connection {
         const dialling = this.#state === "syn-sent";
         this.#endReceive("fin");
         this.#emit(FLAGS.FIN | FLAGS.ACK, this.#sender.sendNext, seqAdd(packet.seq, 1), 0);
-        this.#finAnswered = true;
         this.#hooks.signal({ type: "fin-received" });
-        this.#enterTimeWait(nowMs);
+        this.#enterTimeWait(nowMs, false);
         if (dialling) this.#hooks.signal({ type: "dial-failed", error: refusedError() });
         return;
       }
@@ -443,7 +398,7 @@ export class Connection {
 
   #onAck(packet: Packet, nowMs: number): void {
     if (this.#state !== "established" && this.#state !== "fin-wait") return;
-    this.#lastActivityMs = nowMs;
+    this.#liveness.onActivity(nowMs);
     this.#sender.updatePeerWindow(packet.window);
     const payload = packet.payload;
     const sack = payload.byteLength > 0 ? decodeSack(payload) : undefined;
@@ -481,40 +436,25 @@ export class Connection {
       this.#sendFinAndWait(nowMs);
       return;
     }
-    if (nowMs >= this.#lastActivityMs + this.#config.idleTimeoutMs) {
+    const due = this.#liveness.due(nowMs);
+    if (due === "idle") {
       this.#hooks.signal({ type: "idle-timeout" });
       this.#endReceive("idle-timeout");
       if (this.#state === "established") this.close(nowMs, { force: true });
       else this.#sendFinAndWait(nowMs);
       return;
     }
-    if (nowMs >= this.#keepaliveDeadline()) {
+    if (due === "keepalive") {
       // §5.13 keepalive: seq = send sequence; it does not refresh the activity time.
       this.#emitWithAck(this.#sender.sendNext, EMPTY);
-      this.#lastKeepaliveMs = nowMs;
+      this.#liveness.onKeepaliveSent(nowMs);
     }
-  }
-
-  #keepaliveDeadline(): number {
-    return Math.max(this.#lastActivityMs, this.#lastKeepaliveMs) + this.#config.keepaliveMs;
-  }
-
-  #finResendDeadline(): number | undefined {
-    if (this.#finAnswered || this.#finSentMs === undefined || this.#finSends > FIN_RETRANSMISSIONS) {
-      return undefined;
-    }
-    return this.#finSentMs + Math.max(MIN_RTO_MS, this.#sender.rtoMs) * this.#finSends;
   }
 
   #onTimeWaitTimers(nowMs: number): void {
-    const resend = this.#finResendDeadline();
-    if (resend !== undefined && nowMs >= resend) {
-      this.#emitFin();
-      this.#finSends++;
-    }
-    if (this.#timeWaitDeadline !== undefined && nowMs >= this.#timeWaitDeadline) {
-      this.#finish("time-wait-expired");
-    }
+    const due = this.#timeWait?.due(nowMs, this.#sender.rtoMs);
+    if (due === "resend-fin") this.#emitFin();
+    else if (due === "expired") this.#finish("time-wait-expired");
   }
 
   // --- Helpers ---
@@ -532,7 +472,7 @@ export class Connection {
   }
 
   #transmit(seq: number, payload: Uint8Array, kind: TransmitKind, nowMs: number): void {
-    if (kind === "new") this.#lastActivityMs = nowMs; // sending data counts as activity (§5.13)
+    if (kind === "new") this.#liveness.onActivity(nowMs); // sending data counts as activity (§5.13)
     this.#emitWithAck(seq, payload);
   }
 
@@ -548,9 +488,7 @@ export class Connection {
 
   #sendFinAndWait(nowMs: number): void {
     this.#emitFin();
-    this.#finSentMs = nowMs;
-    this.#finSends = 1;
-    this.#enterTimeWait(nowMs);
+    this.#enterTimeWait(nowMs, true);
   }
 
   #setState(next: StreamState): void {
@@ -569,13 +507,13 @@ export class Connection {
     this.#hooks.signal({ type: "readable" });
   }
 
-  #enterTimeWait(nowMs: number): void {
+  #enterTimeWait(nowMs: number, sentFin: boolean): void {
     this.#sender.clear(); // Q17: after a FIN nothing more is sent or retransmitted
     this.#receiver.stop();
     this.#lingerDeadline = undefined;
     this.#syn = undefined;
     this.#setState("time-wait");
-    this.#timeWaitDeadline = nowMs + this.#config.timeWaitMs;
+    this.#timeWait = new TimeWait(nowMs, this.#config.timeWaitMs, sentFin);
   }
 
   #dialFailed(error: PilotError, reason: EndReason): void {
@@ -590,7 +528,7 @@ export class Connection {
     this.#receiver.stop();
     this.#syn = undefined;
     this.#lingerDeadline = undefined;
-    this.#timeWaitDeadline = undefined;
+    this.#timeWait = undefined;
     this.#setState("closed");
     this.#hooks.signal({ type: "closed", reason });
   }
