@@ -309,3 +309,13 @@ Deno.test("connection: data arriving after a local close is acknowledged and dro
 function u32(n: number): number[] {
   return [n >>> 24, (n >>> 16) & 0xFF, (n >>> 8) & 0xFF, n & 0xFF];
 }
+
+Deno.test("connection: a peer window of 0 keeps the last limit (Q2), and with none known the cwnd alone limits", () => {
+  const h = established(2);
+  h.peer({ flags: FLAGS.ACK, seq: 1, ack: 1, window: 0 }); // a reference keepalive
+  h.conn.write(data(4096 * 4), 0);
+  equal(h.take().length, 2, "still two segments of window");
+  const open = established(0);
+  open.conn.write(data(4096 * 12), 0);
+  equal(open.take().length, 10, "initial cwnd of 40960 bytes");
+});

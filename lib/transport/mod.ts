@@ -21,7 +21,12 @@ export * from "./constants.ts";
 export * from "./config.ts";
 export * from "./state.ts";
 export { Connection } from "./connection.ts";
-export type { CloseOptions, ConnectionHooks, ConnectionOptions, ConnectionSignal } from "./connection.ts";
+export type {
+  CloseOptions,
+  ConnectionHooks,
+  ConnectionOptions,
+  ConnectionSignal,
+} from "./connection_types.ts";
 export { ConnectionTable } from "./connection_table.ts";
 export type {
   ConnectionTableOptions,
@@ -36,6 +41,10 @@ export type { PortUse } from "./ephemeral_ports.ts";
 export { SynLimiter, TokenBucket } from "./syn_limiter.ts";
 export type { SynLimiterOptions, SynVerdict } from "./syn_limiter.ts";
 export { RttEstimator } from "./rtt.ts";
+export { Liveness } from "./liveness.ts";
+export type { LivenessDue } from "./liveness.ts";
+export { TimeWait } from "./time_wait.ts";
+export type { TimeWaitDue } from "./time_wait.ts";
 export { CongestionControl } from "./congestion.ts";
 export type { DuplicateAckOutcome } from "./congestion.ts";
 export { SendBuffer } from "./send_buffer.ts";
