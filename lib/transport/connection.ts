@@ -16,6 +16,12 @@
  * - Timers are deadlines: keepalive 30 s and idle close 120 s after the last activity, TIME_WAIT reaped
  *   exactly 10 s after entering it (no 15 s sweep), so TIME_WAIT lasts 10 s instead of 10–25 s.
  * - Keepalives carry our real window rather than 0, so a reference peer keeps a correct limit.
+ * - Q4 on receipt: a payload that parses as a SACK option is SACK, as in the reference; our own sender
+ *   never produces such data segments (send_buffer.ts), so only a reference sender can trip it.
+ *
+ * The file is past 300 lines because the state machine's entry points, dispatch and lifecycle belong
+ * together; everything that could stand alone (both directions, RTO, congestion, keepalive, TIME_WAIT,
+ * the SYN schedule) already lives in its own module.
  *
  * @module
  */

@@ -5,6 +5,9 @@
  * as "no limit"). Slots are freed when the application reports consumed bytes, not when it takes the
  * chunks, so a driver can hand chunks to a stream and free slots as its reader drains it.
  *
+ * Q18: a full queue never blocks anything: the connection simply stops taking segments into it (they
+ * are dropped unacknowledged), so other connections keep flowing.
+ *
  * @module
  */
 

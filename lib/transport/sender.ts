@@ -10,7 +10,10 @@
  *   (a slow reader is not a dead peer; the idle timeout still catches a dead one).
  * - Q3: SACK-bearing duplicate ACKs count; duplicates only count while data is in flight.
  * - After a fast retransmit, a partial ACK resends the next hole at once (NewReno).
- * - The RTO fires exactly at its deadline rather than on the next 100 ms check.
+ * - The RTO fires exactly at its deadline rather than on the next 100 ms check (up to 100 ms earlier).
+ * - Q19: ack number 0 is processed by serial arithmetic like any other value; with ISN 0 it equals the
+ *   initial cumulative ACK (a harmless duplicate) and only means progress after a 4 GiB wrap.
+ * - ACKs for bytes never sent are ignored; SACK edges use serial arithmetic (same below 4 GiB, §5.6).
  *
  * @module
  */
