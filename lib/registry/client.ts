@@ -8,6 +8,7 @@
  */
 
 import { PilotError } from "../errors.ts";
+import { splitHostPort } from "../flags/host_port.ts";
 import { readableOf } from "./_conn.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
 import {
@@ -51,19 +52,10 @@ interface Link {
   reader: ReadableStreamDefaultReader<Uint8Array>;
 }
 
-/** Splits `host:port` for `Deno.connect`. */
+/** Splits `host:port` for `Deno.connect`; an empty host is this machine. */
 export function parseHostPort(address: string): { hostname: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const port = Number(address.slice(colon + 1));
-  let hostname = colon === -1 ? "" : address.slice(0, colon);
-  if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
-  if (colon === -1 || !/^\d{1,5}$/.test(address.slice(colon + 1)) || port > 0xFFFF) {
-    throw new PilotError(
-      "invalid_argument",
-      `invalid registry address ${JSON.stringify(address)}: want host:port`,
-    );
-  }
-  return { hostname: hostname === "" ? "127.0.0.1" : hostname, port };
+  const { host, port } = splitHostPort(address);
+  return { hostname: host === "" ? "127.0.0.1" : host, port };
 }
 
 /**

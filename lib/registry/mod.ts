@@ -17,7 +17,7 @@
  * @module
  */
 
-import { PilotError } from "../errors.ts";
+import { listenAddress } from "../flags/host_port.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
 import { type Dashboard, startDashboard } from "./dashboard.ts";
 import { RegistryServer, type RegistryServerOptions } from "./server.ts";
@@ -73,19 +73,7 @@ export interface RunningRegistry extends AsyncDisposable {
 }
 
 /** Splits a listen address (`:9000`, `127.0.0.1:0`, `[::1]:9000`); an empty host means all interfaces. */
-export function parseListenAddress(addr: string): { hostname: string; port: number } {
-  const colon = addr.lastIndexOf(":");
-  const portText = addr.slice(colon + 1);
-  if (colon === -1 || !/^\d{1,5}$/.test(portText) || Number(portText) > 0xFFFF) {
-    throw new PilotError(
-      "invalid_argument",
-      `invalid listen address ${JSON.stringify(addr)}: want host:port`,
-    );
-  }
-  let hostname = addr.slice(0, colon);
-  if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
-  return { hostname: hostname === "" ? "0.0.0.0" : hostname, port: Number(portText) };
-}
+export const parseListenAddress: (addr: string) => { hostname: string; port: number } = listenAddress;
 
 function formatHostPort(addr: Deno.NetAddr): string {
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
