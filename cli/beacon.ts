@@ -13,16 +13,12 @@ import {
   startHealthServer,
   type UdpAddr,
 } from "../lib/beacon/mod.ts";
-import { isPilotError } from "../lib/errors.ts";
 import {
-  applyConfig,
-  type FlagParseResult,
-  formatUsage,
   intFlag,
   listenAddress,
-  loadConfigFile,
-  parseGoFlags,
+  parseProgramFlags,
   splitHostPort,
+  stopRequested,
   stringFlag,
 } from "../lib/flags/mod.ts";
 import { createLogger, parseLogLevel } from "../lib/log.ts";
@@ -49,29 +45,9 @@ export interface RunBeaconOptions {
 
 /** Runs the beacon with command-line `args`; resolves to the exit status. */
 export async function runBeacon(args: readonly string[], options: RunBeaconOptions = {}): Promise<number> {
-  const write = options.write ?? writeStderr;
-  let parsed: FlagParseResult<typeof BEACON_FLAGS>;
-  try {
-    parsed = parseGoFlags(BEACON_FLAGS, args);
-  } catch (err) {
-    if (!isPilotError(err)) throw err;
-    write(`${err.message}\n${formatUsage("beacon", BEACON_FLAGS)}`);
-    return 2;
-  }
-  if (parsed.kind === "help") {
-    write(formatUsage("beacon", BEACON_FLAGS));
-    return 0;
-  }
-  let values = parsed.values;
-  if (values.config !== "") {
-    try {
-      values = applyConfig(BEACON_FLAGS, parsed, await loadConfigFile(values.config));
-    } catch (err) {
-      // Logging is not configured yet, so this is the Go log package's plain form (control.md §10.2).
-      write(`${goLogTime(new Date())} ${err instanceof Error ? err.message : String(err)}\n`);
-      return 1;
-    }
-  }
+  const flags = await parseProgramFlags("beacon", BEACON_FLAGS, args, { write: options.write });
+  if (flags.kind === "exit") return flags.code;
+  const values = flags.values;
   const log = createLogger({
     level: parseLogLevel(values["log-level"]),
     format: values["log-format"] === "json" ? "json" : "text",
@@ -131,36 +107,4 @@ function hostPort(addr: UdpAddr): string {
 }
 
 /** Resolves on the first SIGINT/SIGTERM (or when `signal` aborts); later signals are ignored while stopping. */
-function stopRequested(signal: AbortSignal | undefined): Promise<void> {
-  const { promise, resolve } = Promise.withResolvers<void>();
-  if (signal !== undefined) {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-    return promise;
-  }
-  const onSignal = () => {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-    resolve();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  return promise;
-}
-
-function goLogTime(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}/${pad(date.getMonth() + 1)}/${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
-}
-
-/**
- * Usage text and the pre-logging config error are not log records, and go to stderr as Go's flag and
- * log packages print them. (Until `cli/render.ts` offers a stderr writer, this is the one other writer.)
- */
-function writeStderr(text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  for (let offset = 0; offset < bytes.byteLength;) offset += Deno.stderr.writeSync(bytes.subarray(offset));
-}
-
 if (import.meta.main) Deno.exit(await runBeacon(Deno.args));

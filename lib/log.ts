@@ -121,13 +121,25 @@ function quoteIfNeeded(text: string): string {
 }
 
 function stderrSink(format: "text" | "json"): LogSink {
-  const encoder = new TextEncoder();
   const formatRecord = format === "json" ? formatJsonRecord : formatTextRecord;
-  return (record) => {
-    const line = encoder.encode(formatRecord(record) + "\n");
-    // writeSync loops because a pipe may take fewer bytes than offered.
-    for (let offset = 0; offset < line.byteLength;) {
-      offset += Deno.stderr.writeSync(line.subarray(offset));
-    }
-  };
+  return (record) => writeStderr(formatRecord(record) + "\n");
+}
+
+const stderrEncoder = new TextEncoder();
+
+/**
+ * Writes text to stderr as it stands: for what programs print before logging is configured (usage
+ * text, a bad `-config` file), as Go's flag and log packages do.
+ */
+export function writeStderr(text: string): void {
+  const bytes = stderrEncoder.encode(text);
+  // writeSync loops because a pipe may take fewer bytes than offered.
+  for (let offset = 0; offset < bytes.byteLength;) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+}
+
+/** Go's `log` package time stamp, `YYYY/MM/DD HH:MM:SS` in local time (control.md §10.2). */
+export function formatGoLogTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}/${pad(date.getMonth() + 1)}/${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }

@@ -8,3 +8,4 @@ export * from "./go_flags.ts";
 export * from "./go_values.ts";
 export * from "./config_file.ts";
 export * from "./host_port.ts";
+export * from "./program_flags.ts";
