@@ -198,3 +198,16 @@ export class TestNetwork implements AsyncDisposable {
     await Promise.all(this.nodes.map((n) => n.tunnel.close()));
   }
 }
+
+/** Resolves once `check()` holds, re-checking every few ms; rejects after `timeoutMs` naming `what`. */
+export function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (performance.now() > deadline) return reject(new Error(`timed out after ${timeoutMs} ms: ${what}`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}

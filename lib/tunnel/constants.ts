@@ -55,6 +55,9 @@ export const MAX_IDENTITY_CACHE = 4_096;
 /** Key exchanges being verified at once (lookups are async); past it a key exchange is dropped. */
 export const MAX_KEY_EXCHANGE_JOBS = 64;
 
+/** PILS frames held per node while its key exchange is checked; a key exchange is one round trip away. */
+export const MAX_HELD_FRAMES = 64;
+
 /**
  * Peers the table holds at most. Plaintext-mode learning and Relay-Deliver add entries for any claimed
  * node, so without a bound a flood of spoofed node IDs would grow the table without limit.

@@ -29,8 +29,6 @@ export interface PeerEntry {
   readonly backoff: KeyExchangeBackoff;
   /** Last time the plaintext endpoint was re-checked with the registry (Q13). */
   lastEndpointCheck: number;
-  /** Key exchanges from this peer are handled one after another, in arrival order. */
-  keyExchangeChain: Promise<void>;
 }
 
 /** The table. */
@@ -65,7 +63,6 @@ export class PeerTable {
       retiredKeys: [],
       backoff: new KeyExchangeBackoff(),
       lastEndpointCheck: -Infinity,
-      keyExchangeChain: Promise.resolve(),
     };
     this.#entries.set(nodeId, entry);
     return entry;

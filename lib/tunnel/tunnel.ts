@@ -65,6 +65,7 @@ import {
 } from "../protocol/mod.ts";
 import {
   ENDPOINT_REFRESH_INTERVAL_MS,
+  MAX_HELD_FRAMES,
   MAX_KEY_EXCHANGE_JOBS,
   MAX_OPENS_IN_FLIGHT,
   MAX_RECEIVE_FAILURES,
@@ -149,6 +150,13 @@ interface SealJob {
   readonly reject: (error: unknown) => void;
 }
 
+interface KeyExchangeProgress {
+  chain: Promise<void>;
+  jobs: number;
+  /** PILS frames that arrived while the node's key exchange was being checked (copies). */
+  held: { bytes: Uint8Array; from: UdpAddr; relayed: boolean }[];
+}
+
 interface OpenJob {
   readonly node: number;
   readonly crypto: PeerCrypto;
@@ -199,6 +207,7 @@ export class Tunnel implements AsyncDisposable {
   readonly #opens: OrderedPipeline<OpenJob>;
   readonly #jobs = new Set<Promise<void>>();
   readonly #resolving = new Map<number, Promise<PeerEntry>>();
+  readonly #keyExchanges = new Map<number, KeyExchangeProgress>();
   #nodeId: number | undefined;
   #ownFrame: Uint8Array | undefined;
   #loop: Promise<void>;
@@ -278,7 +287,12 @@ export class Tunnel implements AsyncDisposable {
 
   /** Puts `nodeId` in relay mode (the transport's fallback after 3 unanswered SYNs, §5.4). */
   setRelay(nodeId: number): void {
-    this.#relay.activate(nodeId);
+    if (!this.#relay.activate(nodeId)) return;
+    // A new path: key exchanges sent so far went the dead way, so offer ours again at once through it.
+    const entry = this.#table.get(nodeId);
+    if (entry === undefined || !this.#encrypt || entry.crypto !== undefined) return;
+    entry.backoff.reset();
+    this.#sendKeyExchange(entry, true);
   }
 
   /** Takes `nodeId` out of relay mode (see relay.ts on Q22). */
@@ -545,6 +559,12 @@ export class Tunnel implements AsyncDisposable {
     if (bytes.byteLength < PILS_MIN_SIZE) return this.#stats.drop("short_frame");
     if (!this.#encrypt) return this.#stats.drop("encryption_off");
     const node = ((bytes[4] << 24) | (bytes[5] << 16) | (bytes[6] << 8) | bytes[7]) >>> 0;
+    const progress = this.#keyExchanges.get(node);
+    if (progress !== undefined) {
+      if (progress.held.length >= MAX_HELD_FRAMES) return this.#stats.drop("held_overflow");
+      progress.held.push({ bytes: bytes.slice(), from, relayed });
+      return;
+    }
     const entry = this.#table.get(node);
     const crypto = entry?.crypto;
     if (entry === undefined || crypto === undefined) {
@@ -651,15 +671,21 @@ export class Tunnel implements AsyncDisposable {
     const copy = bytes.slice(0, kind === "PILA" ? PILA_SIZE : PILK_SIZE);
     const node = ((copy[4] << 24) | (copy[5] << 16) | (copy[6] << 8) | copy[7]) >>> 0;
     if (node === this.#nodeId) return this.#stats.drop("own_node_id");
-    const entry = this.#table.get(node);
-    // One peer's key exchanges are handled in arrival order; others run alongside.
-    const run = () => this.#handleKeyExchange(kind, copy, from, relayed);
-    if (entry === undefined) {
-      this.#background(this.#track(run()));
-      return;
+    // One node's key exchanges run one after another, in arrival order; PILS frames from that node
+    // wait meanwhile, since the context they need may be the one being made (a lookup can take a while).
+    let progress = this.#keyExchanges.get(node);
+    if (progress === undefined) {
+      progress = { chain: Promise.resolve(), jobs: 0, held: [] };
+      this.#keyExchanges.set(node, progress);
     }
-    const next = entry.keyExchangeChain.then(run);
-    entry.keyExchangeChain = next.catch(() => {});
+    const state = progress;
+    state.jobs++;
+    const next = state.chain.then(() => this.#handleKeyExchange(kind, copy, from, relayed));
+    state.chain = next.catch(() => {}).finally(() => {
+      if (--state.jobs > 0) return;
+      this.#keyExchanges.delete(node);
+      for (const held of state.held) this.#onPils(held.bytes, held.from, held.relayed);
+    });
     this.#background(this.#track(next));
   }
 
