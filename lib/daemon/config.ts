@@ -17,6 +17,7 @@ import { PilotError } from "../errors.ts";
 import { applyConfig, loadConfigFile } from "../flags/config_file.ts";
 import { boolFlag, durationFlag, formatUsage, intFlag, parseGoFlags, stringFlag } from "../flags/go_flags.ts";
 import { type LogLevel, parseLogLevel } from "../log.ts";
+import { EMBEDDED_BEACON_PORT, EMBEDDED_REGISTRY_PORT } from "./embedded.ts";
 import { DEFAULT_SOCKET_PATH, defaultPilotHome } from "../permissions.ts";
 import {
   IDLE_TIMEOUT_MS,
@@ -56,6 +57,10 @@ export const DAEMON_FLAGS = {
   "log-level": stringFlag("info", "debug, info, warn or error"),
   "log-format": stringFlag("text", "text or json"),
   home: stringFlag("", "pilot home (default $PILOT_HOME, else ~/.pilot)"),
+  "embedded-ports": stringFlag(
+    "",
+    "first ports of the embedded registry and beacon, REGISTRY,BEACON (default 9000,9001; 0 = any free)",
+  ),
 } as const;
 
 /** The resolved settings of one daemon. */
@@ -86,6 +91,8 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   logFormat: "text" | "json";
   home: string;
+  /** First ports the embedded registry and beacon try; 0 = any free port. */
+  embeddedPorts: { registry: number; beacon: number };
 }
 
 /**
@@ -175,8 +182,28 @@ export async function parseDaemonArgs(
       logLevel: parseLogLevel(values["log-level"]),
       logFormat: values["log-format"] === "json" ? "json" : "text",
       home,
+      embeddedPorts: parseEmbeddedPorts(values["embedded-ports"]),
     },
   };
+}
+
+/** `""` → the reference's ports; `"0"` → any free ones; `"R,B"` → those two. */
+function parseEmbeddedPorts(text: string): { registry: number; beacon: number } {
+  if (text === "") return { registry: EMBEDDED_REGISTRY_PORT, beacon: EMBEDDED_BEACON_PORT };
+  const parts = text.split(",").map((part) => part.trim());
+  const ports = parts.map(Number);
+  const valid = (parts.length === 1 || parts.length === 2) &&
+    ports.every((port, i) => /^\d{1,5}$/.test(parts[i]) && port <= 0xFFFF);
+  if (!valid) {
+    throw new PilotError(
+      "invalid_argument",
+      `invalid value ${JSON.stringify(text)} for flag -embedded-ports`,
+      {
+        hint: "give REGISTRY,BEACON ports, e.g. 9000,9001, or 0 for any free ports",
+      },
+    );
+  }
+  return { registry: ports[0], beacon: ports[1] ?? ports[0] };
 }
 
 /** Zero or negative tuning values mean "use the default" (control.md §10.1). */

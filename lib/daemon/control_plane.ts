@@ -7,7 +7,6 @@
  * @module
  */
 
-import { BeaconLink, type DatagramSend, type UdpAddr } from "../beacon/mod.ts";
 import { identitySigner } from "../crypto/identity.ts";
 import type { Identity } from "../crypto/identity.ts";
 import { PilotError } from "../errors.ts";
@@ -25,18 +24,21 @@ import {
 /** Options of {@linkcode ControlPlane.start}. */
 export interface ControlPlaneOptions {
   registry: string;
-  /** The beacon's UDP address, when one is configured. */
-  beacon: UdpAddr | undefined;
   identity: Identity;
   owner: string;
   /** The endpoint to register (`host:port`; only the port matters to the registry, §4.3). */
   listenAddr: string;
-  /** Sends a datagram from the tunnel socket (beacon traffic must leave from it, §5.4). */
-  sendDatagram: DatagramSend;
+  /**
+   * Announces our node id to the beacon from the tunnel socket (§5.4 step 2), when a beacon is
+   * configured: after registering, after every successful heartbeat and after re-registration.
+   */
+  announce?: () => Promise<void>;
   heartbeatIntervalMs: number;
   public: boolean;
   hostname: string;
   logger: Logger;
+  /** Called once the start-up registration succeeded, before anything is announced. */
+  onRegistered?: (reply: RegisterReply) => void | Promise<void>;
   /** Called when a re-registration handed out another node id (§4.4 step 3). */
   onNodeIdChanged?: (nodeId: number, address: string) => void;
 }
@@ -44,7 +46,6 @@ export interface ControlPlaneOptions {
 /** A registered node's link to its registry and beacon. */
 export class ControlPlane implements AsyncDisposable {
   readonly client: RegistryClient;
-  readonly beacon: BeaconLink | undefined;
   #registration: RegisterReply;
   #heartbeat: HeartbeatLoop;
   #log: Logger;
@@ -52,13 +53,11 @@ export class ControlPlane implements AsyncDisposable {
 
   private constructor(
     client: RegistryClient,
-    beacon: BeaconLink | undefined,
     registration: RegisterReply,
     heartbeat: HeartbeatLoop,
     log: Logger,
   ) {
     this.client = client;
-    this.beacon = beacon;
     this.#registration = registration;
     this.#heartbeat = heartbeat;
     this.#log = log;
@@ -87,9 +86,11 @@ export class ControlPlane implements AsyncDisposable {
       await client.close();
       throw new PilotError("connection_failed", `register: ${errorText(err)}`, { cause: err });
     }
-    const beacon = options.beacon === undefined
-      ? undefined
-      : new BeaconLink({ beacon: options.beacon, send: options.sendDatagram, logger: log });
+    const announce = async () => {
+      await options.announce?.().catch((err) =>
+        log.warn("beacon announce failed", { error: errorText(err) })
+      );
+    };
     const settings = async (nodeId: number) => {
       if (options.public) {
         await setVisibility(client, nodeId, true).catch((err) =>
@@ -102,26 +103,26 @@ export class ControlPlane implements AsyncDisposable {
         );
       }
     };
-    let plane: ControlPlane | undefined;
+    // Filled right after the loop is built: the re-registration hook needs the plane it belongs to.
+    const self: { plane?: ControlPlane } = {};
     const heartbeat = new HeartbeatLoop({
       client,
       nodeId: registration.nodeId,
       intervalMs: options.heartbeatIntervalMs,
       logger: log,
       reRegister: (signal) => register(client, registerRequest, { signal }),
-      onHeartbeat: async () => {
-        await beacon?.onHeartbeat();
-      },
+      onHeartbeat: announce,
       onReRegistered: async (reply, previous) => {
-        if (plane !== undefined) plane.#adopt(reply, previous, options);
+        if (self.plane !== undefined) self.plane.#adopt(reply, previous, options);
         await settings(reply.nodeId);
-        await beacon?.onRegistered(reply.nodeId);
+        await announce();
       },
     });
-    plane = new ControlPlane(client, beacon, registration, heartbeat, log);
-    await beacon?.onRegistered(registration.nodeId).catch((err) =>
-      log.warn("beacon announce failed", { error: errorText(err) })
-    );
+    const plane = new ControlPlane(client, registration, heartbeat, log);
+    self.plane = plane;
+    // The caller adopts the node id (tunnel, beacon) in onRegistered before the first announcement.
+    await options.onRegistered?.(registration);
+    await announce();
     await settings(registration.nodeId);
     return plane;
   }

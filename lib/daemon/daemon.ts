@@ -1,0 +1,281 @@
+/**
+ * The daemon: wiring and lifecycle only (control.md §10.5 start-up order, §10.6 shutdown order). Each
+ * part lives in its own area — the tunnel, the control plane, the IPC server, the embedded servers —
+ * and this module starts them in order, connects them and stops them in reverse, each step under a
+ * deadline so one stuck part cannot hold the process.
+ *
+ * @module
+ */
+
+import { advertisedEndpoint, discoverEndpoint, type UdpAddr } from "../beacon/mod.ts";
+import {
+  generateIdentity,
+  type Identity,
+  identityPathInHome,
+  loadOrCreateIdentity,
+} from "../crypto/identity.ts";
+import { PilotError } from "../errors.ts";
+import { listenAddress, splitHostPort } from "../flags/host_port.ts";
+import { IpcServer } from "../ipc/mod.ts";
+import type { Logger } from "../log.ts";
+import { lookup, resolve } from "../registry/mod.ts";
+import { Tunnel } from "../tunnel/mod.ts";
+import type { DaemonConfig } from "./config.ts";
+import { ControlPlane } from "./control_plane.ts";
+import { type EmbeddedServers, startEmbeddedServers } from "./embedded.ts";
+import { buildInfo } from "./info.ts";
+import { createIpcHandler } from "./ipc_handler.ts";
+
+/** Deadline of each shutdown step. */
+const STOP_STEP_MS = 5_000;
+
+/** Options of {@linkcode Daemon.start}. */
+export interface DaemonOptions {
+  config: DaemonConfig;
+  logger: Logger;
+}
+
+/** A running node. */
+export class Daemon implements AsyncDisposable {
+  readonly config: DaemonConfig;
+  readonly identity: Identity;
+  readonly embedded: EmbeddedServers | undefined;
+  readonly tunnel: Tunnel;
+  readonly controlPlane: ControlPlane;
+  readonly ipc: IpcServer;
+  readonly startedAt: number;
+  #log: Logger;
+  #hostname: string;
+  #webhook: string;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(parts: {
+    config: DaemonConfig;
+    identity: Identity;
+    embedded: EmbeddedServers | undefined;
+    tunnel: Tunnel;
+    controlPlane: ControlPlane;
+    ipc: IpcServer;
+    log: Logger;
+  }) {
+    this.config = parts.config;
+    this.identity = parts.identity;
+    this.embedded = parts.embedded;
+    this.tunnel = parts.tunnel;
+    this.controlPlane = parts.controlPlane;
+    this.ipc = parts.ipc;
+    this.#log = parts.log;
+    this.#hostname = parts.controlPlane.registration.hostname ?? parts.config.hostname;
+    this.#webhook = parts.config.webhook;
+    this.startedAt = performance.now();
+  }
+
+  /** Starts a node in the order of control.md §10.5; on any failure, what was started is stopped. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { config, logger: log } = options;
+    const cleanup: Array<() => Promise<void>> = [];
+    try {
+      await Deno.mkdir(config.home, { recursive: true, mode: 0o700 });
+      let registry = config.registry;
+      let beacon = config.beacon === "embedded" ? undefined : config.beacon;
+      let embedded: EmbeddedServers | undefined;
+      if (registry === undefined) {
+        embedded = await startEmbeddedServers({
+          dataDir: `${config.home}/registry`,
+          logger: log,
+          registryPort: config.embeddedPorts.registry,
+          beaconPort: config.embeddedPorts.beacon,
+        });
+        const servers = embedded;
+        cleanup.push(() => servers.close());
+        registry = embedded.registryAddress;
+        if (config.beacon === "embedded") beacon = embedded.beaconAddress;
+        log.info("embedded registry and beacon running", {
+          registry: embedded.registryAddress,
+          beacon: embedded.beaconAddress,
+        });
+      }
+      const beaconAddr = beacon === undefined ? undefined : udpAddr(beacon);
+      const listen = listenAddress(config.listen);
+      let discovered;
+      if (config.endpoint === undefined && beaconAddr !== undefined) {
+        const outcome = await discoverEndpoint({ listen, beacon: beaconAddr });
+        if (outcome.ok) discovered = outcome.endpoint;
+        else log.warn("beacon discover failed, using local addr", { error: outcome.error.message });
+      }
+      const identity = await loadNodeIdentity(config, log);
+      // The tunnel's resolvers need the registry link, which exists only once the tunnel's port is known.
+      const link: { plane?: ControlPlane } = {};
+      const tunnel = new Tunnel({
+        listen,
+        encrypt: config.encrypt,
+        identity,
+        beacon: beaconAddr,
+        logger: log.child({ component: "tunnel" }),
+        resolvePeer: async (nodeId, signal) => {
+          const plane = required(link.plane);
+          const reply = await resolve(plane.client, nodeId, plane.nodeId, { signal });
+          if (reply.realAddr === "") {
+            throw new PilotError("tunnel_no_address", `node ${nodeId} has no real address`);
+          }
+          return reply.realAddr;
+        },
+        lookupIdentityKey: async (nodeId, signal) => {
+          const reply = await lookup(required(link.plane).client, nodeId, { signal });
+          return reply.publicKey === "" ? undefined : Uint8Array.fromBase64(reply.publicKey);
+        },
+      });
+      cleanup.push(() => tunnel.close());
+      const listenAddr = config.endpoint ?? advertisedEndpoint(discovered, tunnel.localAddr);
+      const plane = await ControlPlane.start({
+        registry,
+        identity,
+        owner: config.owner,
+        listenAddr,
+        heartbeatIntervalMs: config.keepaliveMs,
+        public: config.public,
+        hostname: config.hostname,
+        logger: log,
+        announce: beaconAddr === undefined ? undefined : () => tunnel.announce(),
+        onRegistered: (reply) => {
+          tunnel.setNodeId(reply.nodeId);
+          log.info("daemon registered", { node_id: reply.nodeId, addr: reply.address, endpoint: listenAddr });
+        },
+        onNodeIdChanged: (nodeId, address) => {
+          tunnel.setNodeId(nodeId);
+          log.warn("re-registered with new node ID", { node_id: nodeId, addr: address });
+        },
+      });
+      link.plane = plane;
+      cleanup.push(() => plane.stop());
+      // IPC starts before the daemon object exists (§10.5 step 11); its Info needs the object.
+      const self: { daemon?: Daemon } = {};
+      const ipc = await IpcServer.listen({
+        path: config.socket,
+        logger: log.child({ component: "ipc" }),
+        handler: createIpcHandler({
+          nodeId: () => plane.nodeId,
+          registry: () => plane.client,
+          info: () => required(self.daemon).info(),
+          hostnameChanged: (hostname) => {
+            if (self.daemon !== undefined) self.daemon.#hostname = hostname;
+          },
+          webhookChanged: (url) => {
+            if (self.daemon !== undefined) self.daemon.#webhook = url;
+          },
+        }, undefined),
+      }).catch((err) => {
+        throw new PilotError("ipc_listen_failed", `ipc: listen ${config.socket}: ${errorText(err)}`, {
+          cause: err,
+        });
+      });
+      const daemon = new Daemon({ config, identity, embedded, tunnel, controlPlane: plane, ipc, log });
+      self.daemon = daemon;
+      plane.startHeartbeat();
+      log.info("daemon running", {
+        node_id: plane.nodeId,
+        addr: plane.address,
+        socket: config.socket,
+        registry,
+        beacon: beacon ?? "",
+        endpoint: listenAddr,
+        encrypt: config.encrypt,
+      });
+      return daemon;
+    } catch (err) {
+      for (const step of cleanup.reverse()) {
+        await step().catch((stepErr) => log.warn("start-up cleanup failed", { error: errorText(stepErr) }));
+      }
+      throw err;
+    }
+  }
+
+  /** The node id the registry gave us. */
+  get nodeId(): number {
+    return this.controlPlane.nodeId;
+  }
+
+  /** Our virtual address. */
+  get address(): string {
+    return this.controlPlane.address;
+  }
+
+  /** The Info JSON of control.md §9.3. */
+  info(): Record<string, unknown> {
+    return buildInfo({
+      nodeId: this.nodeId,
+      address: this.address,
+      hostname: this.#hostname,
+      uptimeMs: performance.now() - this.startedAt,
+      encrypt: this.config.encrypt,
+      identityConfigured: this.config.identity.kind !== "ephemeral",
+      publicKey: this.identity.publicKey.toBase64(),
+      owner: this.config.owner,
+      webhook: this.#webhook,
+      tunnel: this.tunnel,
+    });
+  }
+
+  /** Stops the node in the order of control.md §10.6. Idempotent. */
+  stop(): Promise<void> {
+    return this.#stopping ??= (async () => {
+      this.#log.info("shutting down");
+      await this.#step("deregister", () => this.controlPlane.stop());
+      await this.#step("close ipc", () => this.ipc.close());
+      await this.#step("close tunnel", () => this.tunnel.close());
+      const embedded = this.embedded;
+      if (embedded !== undefined) await this.#step("stop embedded servers", () => embedded.close());
+      this.#log.info("daemon stopped");
+    })();
+  }
+
+  async #step(name: string, run: () => Promise<void>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"expired">((resolve) =>
+      timer = setTimeout(() => resolve("expired"), STOP_STEP_MS)
+    );
+    try {
+      const outcome = await Promise.race([run().then(() => "done" as const), expired]);
+      if (outcome === "expired") {
+        this.#log.warn("shutdown step timed out", { step: name, timeout_ms: STOP_STEP_MS });
+      }
+    } catch (err) {
+      this.#log.warn("shutdown step failed", { step: name, error: errorText(err) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/** Loads (or creates) the identity named by the config, or makes an ephemeral one (control.md §8). */
+async function loadNodeIdentity(config: DaemonConfig, log: Logger): Promise<Identity> {
+  if (config.identity.kind === "ephemeral") return generateIdentity();
+  const path = config.identity.kind === "file" ? config.identity.path : await identityPathInHome(config.home);
+  const loaded = await loadOrCreateIdentity(path);
+  if (loaded.created) log.info("identity created", { path });
+  if (loaded.saveError !== undefined) {
+    log.warn("identity not saved; the node id will change on restart", {
+      path,
+      error: loaded.saveError.message,
+    });
+  }
+  return loaded.identity;
+}
+
+function udpAddr(text: string): UdpAddr {
+  const { host, port } = splitHostPort(text);
+  return { hostname: host === "" ? "127.0.0.1" : host, port };
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new PilotError("tunnel_not_registered", "the node is not registered yet");
+  return value;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
