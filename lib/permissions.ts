@@ -22,6 +22,8 @@ export const ENV_VARS: readonly string[] = [
   "PILOT_BEACON",
   "NO_COLOR",
   "TERM",
+  // Deno KV Connect: a registry `-store https://…` authenticates with this token.
+  "DENO_KV_ACCESS_TOKEN",
 ];
 
 /** Programs of the project, each with its own permission set. */
