@@ -1,0 +1,158 @@
+/**
+ * Folder rules shared by the inbox and the received folder: creating them (0700), the reference's
+ * `<base>-<stamp><ext>` names with our collision suffix, recognising our temp files, and removing the
+ * ones a crash left behind.
+ *
+ * @module
+ */
+
+import { PilotError } from "../../errors.ts";
+import { DIR_MODE, MAX_NAME_SUFFIX } from "./constants.ts";
+
+/** A file in a folder that a listing left out, and why. */
+export interface SkippedEntry {
+  name: string;
+  reason: string;
+}
+
+// Temp files of lib/fs/atomic_file.ts (`.<base>.<16 hex>.tmp`) and of received-file streaming
+// (`.incoming.<16 hex>.tmp`). A stored name always carries a `-<stamp>` before its extension, so no
+// stored message or file can take this shape.
+const TEMP_NAME = /^\..*\.[0-9a-f]{16}\.tmp$/;
+
+/** True for names of unfinished writes: listings skip them, `--clear` leaves them to the service. */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/** A fresh temp name for streaming into `dir`. */
+export function incomingTempPath(dir: string): string {
+  return `${dir}/.incoming.${crypto.getRandomValues(new Uint8Array(8)).toHex()}.tmp`;
+}
+
+/**
+ * Candidate `attempt` for a stored name. Attempt 0 is the reference's own name; later ones add `_001`,
+ * `_002`, ... before the extension. `_` sorts after `.`, so in a byte-order listing the first message
+ * of a millisecond still comes first and the suffixed ones follow it in order.
+ */
+export function storedName(base: string, stamp: string, ext: string, attempt: number): string {
+  return attempt === 0
+    ? `${base}-${stamp}${ext}`
+    : `${base}-${stamp}_${String(attempt).padStart(3, "0")}${ext}`;
+}
+
+/**
+ * Tries `store(name)` on successive candidate names until one does not exist yet.
+ *
+ * @throws {PilotError} `store_name_exhausted` after {@linkcode MAX_NAME_SUFFIX} collisions; whatever
+ * `store` throws other than `already_exists`.
+ */
+export async function storeUnderFreeName(
+  nameAt: (attempt: number) => string,
+  store: (name: string) => Promise<void>,
+): Promise<string> {
+  for (let attempt = 0; attempt <= MAX_NAME_SUFFIX; attempt++) {
+    const name = nameAt(attempt);
+    try {
+      await store(name);
+      return name;
+    } catch (err) {
+      if (err instanceof PilotError && err.code === "already_exists") continue;
+      throw err;
+    }
+  }
+  throw new PilotError("store_name_exhausted", `${MAX_NAME_SUFFIX + 1} names taken for ${nameAt(0)}`);
+}
+
+/** Creates `dir` (and parents) with mode 0700; an existing folder keeps its mode (§4.3). */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  } catch (cause) {
+    throw new PilotError("store_write_failed", `cannot create ${dir}: ${errorText(cause)}`, { cause });
+  }
+}
+
+/** fsyncs a folder so a new name in it survives a power loss; some platforms cannot, which is fine. */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    using handle = await Deno.open(dir, { read: true });
+    await handle.sync();
+  } catch {
+    // The data is already durable; only the name's durability is best effort here.
+  }
+}
+
+/**
+ * Removes temp files in `dir` whose last change is older than `maxAgeMs` before `now`. A missing
+ * folder has nothing to clean. Returns how many were removed.
+ */
+export async function removeStaleTemps(dir: string, maxAgeMs: number, now: Date): Promise<number> {
+  let removed = 0;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !isTempName(entry.name)) continue;
+      const path = `${dir}/${entry.name}`;
+      try {
+        const info = await Deno.lstat(path);
+        const changed = info.mtime?.getTime() ?? 0;
+        if (now.getTime() - changed < maxAgeMs) continue; // maybe a live write of a daemon sharing home
+        await Deno.remove(path);
+        removed++;
+      } catch {
+        // Gone already (its writer finished or another cleaner won): nothing left to remove.
+      }
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return removed;
+    throw new PilotError("store_read_failed", `cannot scan ${dir}: ${errorText(err)}`, { cause: err });
+  }
+  return removed;
+}
+
+/** Non-directory entry names in byte order, or `undefined` when the folder is missing. */
+export async function readNames(dir: string): Promise<string[] | undefined> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory) names.push(entry.name);
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new PilotError("internal", `read directory: ${errorText(err)}`, { cause: err });
+  }
+  return names.sort(compareNames);
+}
+
+/** Removes `names` (temp files excepted) from `dir`, ignoring failures; returns how many it tried. */
+export async function removeAll(dir: string, names: readonly string[]): Promise<number> {
+  let cleared = 0;
+  for (const name of names) {
+    if (isTempName(name)) continue;
+    cleared++;
+    try {
+      await Deno.remove(`${dir}/${name}`);
+    } catch {
+      // The reference ignores deletion errors and still counts the entry (cli.md §15.1).
+    }
+  }
+  return cleared;
+}
+
+/** Compares by Unicode code point, which is UTF-8 byte order, as the reference lists file names. */
+export function compareNames(a: string, b: string): number {
+  const left = Array.from(a);
+  const right = Array.from(b);
+  const n = Math.min(left.length, right.length);
+  for (let i = 0; i < n; i++) {
+    const x = left[i]?.codePointAt(0) ?? 0;
+    const y = right[i]?.codePointAt(0) ?? 0;
+    if (x !== y) return x - y;
+  }
+  return left.length - right.length;
+}
+
+/** The message of any thrown value. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
