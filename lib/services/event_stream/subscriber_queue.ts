@@ -8,7 +8,8 @@
  * empty queue still takes one frame of any size, so a 16 MiB event reaches an idle subscriber. Frames
  * are shared, never copied: every subscriber's queue holds the same encoded buffer.
  *
- * Not safe for concurrent drains: one {@linkcode SubscriberQueue.run} per queue.
+ * Drain a queue one way only: one {@linkcode SubscriberQueue.run} onto a connection, or
+ * {@linkcode SubscriberQueue.takeAll} for an in-process consumer that polls.
  *
  * @module
  */
@@ -87,6 +88,15 @@ export class SubscriberQueue {
     this.#head = 0;
     this.#bytes = 0;
     this.#wake?.();
+  }
+
+  /** Removes and returns every queued frame, oldest first (for consumers that do not use `run`). */
+  takeAll(): Uint8Array[] {
+    const frames = this.#frames.slice(this.#head);
+    this.#frames = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    return frames;
   }
 
   /**
