@@ -88,7 +88,7 @@ async function harness(options: { handshake?: boolean } = {}): Promise<Harness> 
   };
   if (options.handshake ?? true) {
     await raw.send(ownKeyExchangeFrame(2, keys, identity), tunnel.localAddr);
-    await raw.inbox.waitFor((d) => raw.frames("PILA").length > 0, "the tunnel's PILA reply");
+    await raw.inbox.waitFor(() => raw.frames("PILA").length > 0, "the tunnel's PILA reply");
     const theirs = decodePila(raw.frames("PILA")[0].bytes);
     sharedKey = deriveTunnelKeyFromPeer(keys.privateKey, theirs.x25519Public);
     cipher = new TunnelCipher(sharedKey);
