@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
    * configured: after registering, after every successful heartbeat and after re-registration.
    */
   announce?: () => Promise<void>;
+  /** Runs after every successful heartbeat, after the announcement (§4.4: poll the relayed handshakes). */
+  afterHeartbeat?: () => Promise<void>;
   heartbeatIntervalMs: number;
   public: boolean;
   hostname: string;
@@ -111,7 +113,10 @@ export class ControlPlane implements AsyncDisposable {
       intervalMs: options.heartbeatIntervalMs,
       logger: log,
       reRegister: (signal) => register(client, registerRequest, { signal }),
-      onHeartbeat: announce,
+      onHeartbeat: async () => {
+        await announce();
+        await options.afterHeartbeat?.();
+      },
       onReRegistered: async (reply, previous) => {
         if (self.plane !== undefined) self.plane.#adopt(reply, previous, options);
         await settings(reply.nodeId);
