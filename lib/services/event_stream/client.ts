@@ -85,8 +85,8 @@ export async function subscribe(
   const count = options.count ?? 0;
   const collect = options.collect ?? count > 0;
   const { signal, onEvent } = options;
-  const topicBytes = topicToBytes(topic);
   try {
+    const topicBytes = topicToBytes(topic);
     await writeOnce(
       conn,
       encodeEvent({ topic: topicBytes, payload: EMPTY }),
