@@ -98,6 +98,14 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
     return this.#sessions.size;
   }
 
+  /**
+   * Resolves when every connection open now has ended and its unfinished transfer is cleaned up
+   * (shutdown drains with it; tests use it to observe a disconnect without sleeping).
+   */
+  async drained(): Promise<void> {
+    await Promise.allSettled([...this.#sessions]);
+  }
+
   /** Stops the service; idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
