@@ -19,11 +19,14 @@ import { listenAddress, splitHostPort } from "../flags/host_port.ts";
 import { IpcServer } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
 import { lookup, resolve } from "../registry/mod.ts";
+import { Stack } from "../transport/stack.ts";
 import { Tunnel } from "../tunnel/mod.ts";
 import type { DaemonConfig } from "./config.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { type EmbeddedServers, startEmbeddedServers } from "./embedded.ts";
+import { DataPlane } from "./data_plane.ts";
 import { buildInfo } from "./info.ts";
+import { TrustService } from "./trust_service.ts";
 import { createIpcHandler } from "./ipc_handler.ts";
 
 /** Deadline of each shutdown step. */
@@ -42,6 +45,9 @@ export class Daemon implements AsyncDisposable {
   readonly embedded: EmbeddedServers | undefined;
   readonly tunnel: Tunnel;
   readonly controlPlane: ControlPlane;
+  readonly stack: Stack;
+  readonly trust: TrustService;
+  readonly dataPlane: DataPlane;
   readonly ipc: IpcServer;
   readonly startedAt: number;
   #log: Logger;
@@ -55,6 +61,9 @@ export class Daemon implements AsyncDisposable {
     embedded: EmbeddedServers | undefined;
     tunnel: Tunnel;
     controlPlane: ControlPlane;
+    stack: Stack;
+    trust: TrustService;
+    dataPlane: DataPlane;
     ipc: IpcServer;
     log: Logger;
   }) {
@@ -63,6 +72,9 @@ export class Daemon implements AsyncDisposable {
     this.embedded = parts.embedded;
     this.tunnel = parts.tunnel;
     this.controlPlane = parts.controlPlane;
+    this.stack = parts.stack;
+    this.trust = parts.trust;
+    this.dataPlane = parts.dataPlane;
     this.ipc = parts.ipc;
     this.#log = parts.log;
     this.#hostname = parts.controlPlane.registration.hostname ?? parts.config.hostname;
@@ -105,16 +117,23 @@ export class Daemon implements AsyncDisposable {
       }
       const identity = await loadNodeIdentity(config, log);
       // The tunnel's resolvers need the registry link, which exists only once the tunnel's port is known.
-      const link: { plane?: ControlPlane } = {};
+      const link: { plane?: ControlPlane; stack?: Stack; trust?: TrustService } = {};
       const tunnel = new Tunnel({
         listen,
         encrypt: config.encrypt,
         identity,
         beacon: beaconAddr,
         logger: log.child({ component: "tunnel" }),
+        // Packets that arrive before the stack exists (between bind and registration) have no connection
+        // to belong to; dropping them is what an unbound port does anyway.
+        onPacket: (packet, fromNode) => link.stack?.receive(packet, fromNode),
         resolvePeer: async (nodeId, signal) => {
           const plane = required(link.plane);
-          const reply = await resolve(plane.client, nodeId, plane.nodeId, { signal });
+          const reply = await resolve(plane.client, nodeId, plane.nodeId, { signal }).catch((err) => {
+            throw new PilotError("tunnel_resolve_failed", `resolve node ${nodeId}: ${errorText(err)}`, {
+              cause: err,
+            });
+          });
           if (reply.realAddr === "") {
             throw new PilotError("tunnel_no_address", `node ${nodeId} has no real address`);
           }
@@ -137,6 +156,7 @@ export class Daemon implements AsyncDisposable {
         hostname: config.hostname,
         logger: log,
         announce: beaconAddr === undefined ? undefined : () => tunnel.announce(),
+        afterHeartbeat: () => link.trust?.poll() ?? Promise.resolve(),
         onRegistered: (reply) => {
           tunnel.setNodeId(reply.nodeId);
           log.info("daemon registered", { node_id: reply.nodeId, addr: reply.address, endpoint: listenAddr });
@@ -148,8 +168,45 @@ export class Daemon implements AsyncDisposable {
       });
       link.plane = plane;
       cleanup.push(() => plane.stop());
+      const stack = new Stack({
+        localAddress: { network: 0, node: plane.nodeId },
+        send: (nodeId, bytes) => tunnel.send(nodeId, bytes),
+        config: {
+          keepaliveMs: config.keepaliveMs,
+          idleTimeoutMs: config.idleTimeoutMs,
+          timeWaitMs: config.timeWaitMs,
+          synRateLimit: config.synRateLimit,
+          maxConnectionsPerPort: config.maxConnsPerPort,
+          maxConnectionsTotal: config.maxConnsTotal,
+        },
+        beacon: beaconAddr !== undefined,
+        isRelay: (nodeId) => tunnel.isRelay(nodeId),
+        onRelayRequested: (nodeId) => tunnel.setRelay(nodeId),
+        logger: log.child({ component: "stack" }),
+      });
+      link.stack = stack;
+      cleanup.push(() => stack.close());
+      const trust = await TrustService.start({
+        stack,
+        identity,
+        trustFile: await trustFilePath(config),
+        registry: () => plane.client,
+        nodeId: () => plane.nodeId,
+        dropTunnel: (nodeId) => tunnel.removePeer(nodeId),
+        emit: (event, data) => log.debug("event", { event, ...data }),
+        logger: log,
+      });
+      link.trust = trust;
+      cleanup.push(() => trust.close());
       // IPC starts before the daemon object exists (§10.5 step 11); its Info needs the object.
       const self: { daemon?: Daemon } = {};
+      const sessions = { server: undefined as IpcServer | undefined };
+      const dataPlane = new DataPlane({
+        stack,
+        sessions: () => sessions.server?.sessions ?? [],
+        handshake: (msg) => trust.handle(msg),
+        logger: log.child({ component: "ipc" }),
+      });
       const ipc = await IpcServer.listen({
         path: config.socket,
         logger: log.child({ component: "ipc" }),
@@ -163,13 +220,25 @@ export class Daemon implements AsyncDisposable {
           webhookChanged: (url) => {
             if (self.daemon !== undefined) self.daemon.#webhook = url;
           },
-        }, undefined),
+        }, dataPlane),
       }).catch((err) => {
         throw new PilotError("ipc_listen_failed", `ipc: listen ${config.socket}: ${errorText(err)}`, {
           cause: err,
         });
       });
-      const daemon = new Daemon({ config, identity, embedded, tunnel, controlPlane: plane, ipc, log });
+      sessions.server = ipc;
+      const daemon = new Daemon({
+        config,
+        identity,
+        embedded,
+        tunnel,
+        controlPlane: plane,
+        stack,
+        trust,
+        dataPlane,
+        ipc,
+        log,
+      });
       self.daemon = daemon;
       plane.startHeartbeat();
       log.info("daemon running", {
@@ -213,6 +282,7 @@ export class Daemon implements AsyncDisposable {
       owner: this.config.owner,
       webhook: this.#webhook,
       tunnel: this.tunnel,
+      connections: this.stack.connections(),
     });
   }
 
@@ -220,8 +290,16 @@ export class Daemon implements AsyncDisposable {
   stop(): Promise<void> {
     return this.#stopping ??= (async () => {
       this.#log.info("shutting down");
+      await this.#step("close connections", async () => {
+        this.stack.shutdown();
+        await this.trust.close();
+      });
       await this.#step("deregister", () => this.controlPlane.stop());
-      await this.#step("close ipc", () => this.ipc.close());
+      await this.#step("close ipc", async () => {
+        this.dataPlane.close();
+        await this.ipc.close();
+      });
+      await this.#step("close stack", () => this.stack.close());
       await this.#step("close tunnel", () => this.tunnel.close());
       const embedded = this.embedded;
       if (embedded !== undefined) await this.#step("stop embedded servers", () => embedded.close());
@@ -264,6 +342,16 @@ async function loadNodeIdentity(config: DaemonConfig, log: Logger): Promise<Iden
     });
   }
   return loaded.identity;
+}
+
+/** `trust.json` lives next to the identity file (control.md §7.7); an ephemeral identity keeps none. */
+async function trustFilePath(config: DaemonConfig): Promise<string | undefined> {
+  if (config.identity.kind === "ephemeral") return undefined;
+  const identity = config.identity.kind === "file"
+    ? config.identity.path
+    : await identityPathInHome(config.home);
+  const slash = identity.lastIndexOf("/");
+  return `${slash === -1 ? "." : identity.slice(0, slash)}/trust.json`;
 }
 
 function udpAddr(text: string): UdpAddr {

@@ -5,10 +5,8 @@
  * @module
  */
 
+import type { ConnectionInfo } from "../transport/stack_info.ts";
 import type { Tunnel } from "../tunnel/mod.ts";
-
-/** One row of `conn_list`, as the stream layer reports it. */
-export type ConnectionInfo = Record<string, unknown>;
 
 /** What {@linkcode buildInfo} reads. */
 export interface InfoSources {
@@ -43,7 +41,7 @@ export function buildInfo(sources: InfoSources): Record<string, unknown> {
     address: sources.address,
     hostname: sources.hostname,
     uptime_secs: Math.round(sources.uptimeMs / 1000),
-    connections: connections.filter((c) => ACTIVE_STATES.has(String(c.state))).length,
+    connections: connections.filter((c) => ACTIVE_STATES.has(c.state)).length,
     ports: sources.boundPorts ?? 0,
     peers: peers.length,
     encrypted_peers: peers.filter((p) => p.encrypted).length,

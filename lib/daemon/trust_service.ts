@@ -83,7 +83,9 @@ export class TrustService implements AsyncDisposable {
       sendToPeer: async (nodeId, message) => {
         const conn = await stack.dial({ network: 0, node: nodeId }, PORTS.HANDSHAKE, { timeoutMs: 15_000 });
         try {
-          for (let offset = 0; offset < message.byteLength;) offset += await conn.write(message.subarray(offset));
+          for (let offset = 0; offset < message.byteLength;) {
+            offset += await conn.write(message.subarray(offset));
+          }
         } finally {
           // Our close sends FIN only once the message is acknowledged (no 500 ms guess needed).
           conn.close();
@@ -136,7 +138,9 @@ export class TrustService implements AsyncDisposable {
         new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), FIRST_CHUNK_MS)),
       ]);
       if (first === null || first === 0) return;
-      await this.manager.handleMessage(buffer.subarray(0, first), { sourceNodeId: conn.remoteAddr.address.node });
+      await this.manager.handleMessage(buffer.subarray(0, first), {
+        sourceNodeId: conn.remoteAddr.address.node,
+      });
     } catch (err) {
       if (!isPilotError(err)) throw err;
       this.#log.debug("handshake connection ended early", { error: err.code });
