@@ -31,7 +31,11 @@ export async function startTestService(
     home,
     addr: listener.addr,
     server,
-    connect: () => Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+    async connect() {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+      conn.setNoDelay(true); // the client's two writes per frame would otherwise wait on delayed ACKs
+      return conn;
+    },
     async [Symbol.asyncDispose]() {
       await server.close();
       if (ownHome) await Deno.remove(home, { recursive: true });

@@ -13,8 +13,8 @@
 
 import { PilotError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { FRAME_PREFIX_SIZE, FRAME_TYPES } from "./constants.ts";
-import { encodeDataFramePrefix, frameTypeName } from "./frame.ts";
+import { FRAME_TYPES } from "./constants.ts";
+import { encodeDataFrame, frameTypeName } from "./frame.ts";
 import type { DataFrameEvent } from "./frame_parser.ts";
 import { parsePartName } from "./file_parts.ts";
 import type { FilePartName } from "./file_parts.ts";
@@ -243,13 +243,8 @@ export class DataExchangeSession {
   }
 
   async #reply(text: string): Promise<void> {
-    const payload = encoder.encode(text);
-    // Prefix and payload as two writes, as the reference replies (shared/vectors/README.md).
-    const prefix = encodeDataFramePrefix(
-      { type: FRAME_TYPES.text, length: payload.byteLength },
-      new Uint8Array(FRAME_PREFIX_SIZE),
-    );
-    await this.#writer.write(prefix);
-    await this.#writer.write(payload);
+    // One write of the whole frame. The reference writes prefix and payload separately, which on a
+    // Nagle-style stream holds the payload back for up to a round trip; the bytes are the same.
+    await this.#writer.write(encodeDataFrame({ type: FRAME_TYPES.text, payload: encoder.encode(text) }));
   }
 }
