@@ -245,3 +245,19 @@ Deno.test("benchEcho: 20 MB through the echo service at a sane rate", async () =
   // Loopback runs at hundreds of MiB/s here; 10 is a floor that catches lock-step regressions only.
   equal(result.totalMbps > 10, true, `${result.totalMbps.toFixed(1)} MiB/s`);
 });
+
+Deno.test("benchEcho: aborting a run that gets no echo rejects with the abort reason", async () => {
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  await using raw = startRaw(async (conn) => {
+    await conn.read(new Uint8Array(4096)); // the first piece arrived: the run is under way
+    started.resolve();
+    await release.promise;
+  });
+  const controller = new AbortController();
+  const run = benchEcho(await raw.dial(), { bytes: 65_536, signal: controller.signal });
+  await withDeadline(started.promise, 5_000, "bench did not start writing");
+  controller.abort(new Error("stopped by user"));
+  await withDeadline(rejects(run, /stopped by user/), 5_000, "abort did not end the bench");
+  release.resolve();
+});
