@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { IpcClient } from "../lib/ipc/mod.ts";
+import { parseAddress } from "../lib/protocol/mod.ts";
+import { startDaemon } from "./_helpers/daemon.ts";
+
+/**
+ * Asks the daemon until `probe` returns a value, under a deadline: for state that has no log record of
+ * its own (a relayed accept lands on the next 1 s heartbeat).
+ */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let round = 0; Date.now() < deadline; round++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    // The state changes on the next 1 s heartbeat: wait on the daemon's own clock rather than spin.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} within ${ms} ms`);
+}
+
+function listOf(json: unknown, key: string): Array<Record<string, unknown>> {
+  const list = typeof json === "object" && json !== null ? Reflect.get(json, key) : undefined;
+  return Array.isArray(list) ? list : [];
+}
+
+Deno.test("trust: a private node is unreachable until it approves the handshake, then both trust each other", async () => {
+  const flags = ["-keepalive", "1s"];
+  await using a = await startDaemon({ flags });
+  await using b = await startDaemon({
+    registry: String(a.ready.registry),
+    beacon: String(a.ready.beacon),
+    flags,
+  });
+  await using ipcA = await IpcClient.connect(a.socket);
+  await using ipcB = await IpcClient.connect(b.socket);
+  await ipcB.bind(5001);
+
+  await assert.rejects(
+    ipcA.dial(parseAddress(b.address), 5001),
+    /resolve node \d+: registry: request failed/,
+    "an untrusted node cannot reach a private one",
+  );
+
+  const sent = await ipcA.handshake({ sub: "request", nodeId: b.nodeId, justification: "let me in" });
+  assert.deepEqual(sent, { node_id: b.nodeId, status: "sent" });
+  // The request travels through the registry and reaches B on its next heartbeat's poll.
+  await b.waitForLog((r) => r.msg === "event" && r.event === "handshake.pending", 15_000);
+  const pending = listOf(await ipcB.handshake({ sub: "pending" }), "pending");
+  assert.equal(pending[0].node_id, a.nodeId);
+  assert.equal(pending[0].justification, "let me in");
+
+  assert.deepEqual(await ipcB.handshake({ sub: "approve", nodeId: a.nodeId }), {
+    node_id: a.nodeId,
+    status: "approved",
+  });
+  await eventually("A never learned it is trusted", async () => {
+    const list = listOf(await ipcA.handshake({ sub: "trusted" }), "trusted");
+    return list.some((t) => t.node_id === b.nodeId) ? true : undefined;
+  });
+  const connId = await ipcA.dial(parseAddress(b.address), 5001);
+  const accepted = await ipcB.accept(5001);
+  await ipcA.send(connId, new TextEncoder().encode("hello"));
+  assert.equal(new TextDecoder().decode(await ipcB.recv(accepted.connId) ?? new Uint8Array()), "hello");
+  await ipcA.closeConnection(connId);
+
+  const trustFile = JSON.parse(await Deno.readTextFile(`${b.pilotHome}/trust.json`));
+  assert.ok(JSON.stringify(trustFile).includes(String(a.nodeId)), "B's trust.json records A");
+  const mode = (await Deno.stat(`${b.pilotHome}/trust.json`)).mode ?? 0;
+  assert.equal(mode & 0o777, 0o600);
+});
