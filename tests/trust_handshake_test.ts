@@ -96,7 +96,11 @@ Deno.test("trust e2e: relayed path between private nodes ends as observed in §7
   assert.deepEqual(b.manager.pendingReply(), {
     pending: [{ justification: "want to collaborate", node_id: 1, public_key: "", received_at: 1795546149 }],
   });
-  assert.deepEqual(b.events, [], "no webhooks on the relayed path");
+  // Unlike the reference (§7.5 quirk), a relayed request is announced like a direct one.
+  assert.deepEqual(b.events, [
+    ["handshake.received", { justification: "want to collaborate", peer_node_id: 1 }],
+    ["handshake.pending", { justification: "want to collaborate", peer_node_id: 1 }],
+  ]);
 
   await b.manager.approve(1);
   await net.idle();

@@ -411,6 +411,10 @@ export class TrustManager {
           receivedAt: this.#seconds(),
         });
         changed = true;
+        // The reference fires these only for direct requests (§7.5 quirk); a relayed request is just as
+        // much a request, so webhook consumers hear of both.
+        this.#options.emit(TRUST_EVENTS.received, { peer_node_id: peer, justification: item.justification });
+        this.#options.emit(TRUST_EVENTS.pending, { peer_node_id: peer, justification: item.justification });
       }
     }
     for (const item of inbox.responses.slice(0, MAX_RELAYED_ITEMS)) {
