@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { runChild, runInProcess } from "../cli/_testing.ts";
+import { findCommand } from "../cli/command_table.ts";
 import { USAGE_TEXT } from "../cli/usage.ts";
 
 async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
@@ -144,8 +145,6 @@ Deno.test("pilotctl: all 57 commands of §1 are in the table; unbuilt ones fail 
     ["traceroute", "2"],
     ["bench", "2"],
     ["listen", "7"],
-    ["received"],
-    ["inbox"],
     ["daemon", "start"],
     ["daemon", "stop"],
     ["_daemon-run"],
@@ -198,11 +197,28 @@ Deno.test("pilotctl: all 57 commands of §1 are in the table; unbuilt ones fail 
     "trust",
     "connections",
     "disconnect",
+    "received",
+    "inbox",
     "info",
     "peers",
     "broadcast",
   ];
   assert.equal(unbuilt.length - 1 + built.length, 57, "57 user commands (plus _daemon-run)");
+  // Every listed name resolves through the table, the group words to their subcommand.
+  for (
+    const name of [
+      ...built,
+      ...unbuilt.map((argv) =>
+        argv.slice(0, argv[0] === "daemon" || argv[0] === "task" || argv[0] === "gateway" ? 2 : 1).join(" ")
+      ),
+    ]
+  ) {
+    const [word, sub] = name.split(" ");
+    const entry = findCommand(word);
+    assert.ok(entry !== undefined, name);
+    if (sub !== undefined) assert.ok("group" in entry && Object.hasOwn(entry.group.subcommands, sub), name);
+    else assert.ok("run" in entry, name);
+  }
   const broadcast = await runInProcess(["--json", "broadcast", "1", "hi"], {});
   assert.equal(
     broadcast.stderr,
