@@ -25,6 +25,7 @@ import type { DaemonConfig } from "./config.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { type EmbeddedServers, startEmbeddedServers } from "./embedded.ts";
 import { DataPlane } from "./data_plane.ts";
+import { BuiltInServices } from "./services.ts";
 import { buildInfo } from "./info.ts";
 import { TrustService } from "./trust_service.ts";
 import { createIpcHandler } from "./ipc_handler.ts";
@@ -47,6 +48,7 @@ export class Daemon implements AsyncDisposable {
   readonly controlPlane: ControlPlane;
   readonly stack: Stack;
   readonly trust: TrustService;
+  readonly services: BuiltInServices;
   readonly dataPlane: DataPlane;
   readonly ipc: IpcServer;
   readonly startedAt: number;
@@ -63,6 +65,7 @@ export class Daemon implements AsyncDisposable {
     controlPlane: ControlPlane;
     stack: Stack;
     trust: TrustService;
+    services: BuiltInServices;
     dataPlane: DataPlane;
     ipc: IpcServer;
     log: Logger;
@@ -74,6 +77,7 @@ export class Daemon implements AsyncDisposable {
     this.controlPlane = parts.controlPlane;
     this.stack = parts.stack;
     this.trust = parts.trust;
+    this.services = parts.services;
     this.dataPlane = parts.dataPlane;
     this.ipc = parts.ipc;
     this.#log = parts.log;
@@ -198,6 +202,8 @@ export class Daemon implements AsyncDisposable {
       });
       link.trust = trust;
       cleanup.push(() => trust.close());
+      const services = BuiltInServices.start(stack, config, log);
+      cleanup.push(() => services.close());
       // IPC starts before the daemon object exists (§10.5 step 11); its Info needs the object.
       const self: { daemon?: Daemon } = {};
       const sessions = { server: undefined as IpcServer | undefined };
@@ -235,6 +241,7 @@ export class Daemon implements AsyncDisposable {
         controlPlane: plane,
         stack,
         trust,
+        services,
         dataPlane,
         ipc,
         log,
@@ -292,6 +299,7 @@ export class Daemon implements AsyncDisposable {
       this.#log.info("shutting down");
       await this.#step("close connections", async () => {
         this.stack.shutdown();
+        await this.services.close();
         await this.trust.close();
       });
       await this.#step("deregister", () => this.controlPlane.stop());
