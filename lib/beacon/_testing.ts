@@ -4,15 +4,15 @@
  * @module
  */
 
-import { type UdpAddr, UdpSocket } from "./_udp.ts";
+import { type UdpAddr, UdpEndpoint } from "../net/mod.ts";
 
 /** A loopback UDP socket for tests; `next()` fails with `what` when nothing arrives in time. */
 export class TestPeer implements AsyncDisposable {
-  readonly socket: UdpSocket;
+  readonly socket: UdpEndpoint;
   #pending: Promise<[Uint8Array, UdpAddr]> | undefined;
 
   constructor(port = 0) {
-    this.socket = UdpSocket.bind({ hostname: "127.0.0.1", port });
+    this.socket = UdpEndpoint.bind({ hostname: "127.0.0.1", port }, { errorArea: "beacon" });
   }
 
   get addr(): UdpAddr {

@@ -24,7 +24,7 @@ import {
   PUNCH_PACKET,
   PUNCH_PACKET_COUNT,
 } from "./constants.ts";
-import { type UdpAddr, UdpSocket } from "./_udp.ts";
+import { formatUdpAddr, type UdpAddr, UdpEndpoint } from "../net/mod.ts";
 
 /** Sends one datagram from the tunnel socket. `bytes` must not be reused until the promise settles. */
 export type DatagramSend = (bytes: Uint8Array, to: UdpAddr) => Promise<void>;
@@ -75,15 +75,11 @@ export type DiscoverOutcome =
  */
 export async function discoverEndpoint(options: DiscoverEndpointOptions): Promise<DiscoverOutcome> {
   const timeoutMs = options.timeoutMs ?? DISCOVER_TIMEOUT_MS;
-  let socket: UdpSocket;
+  let socket: UdpEndpoint;
   try {
-    socket = UdpSocket.bind(options.listen);
+    socket = UdpEndpoint.bind(options.listen, { errorArea: "beacon" });
   } catch (err) {
-    return failed(
-      "beacon_discover_bind",
-      `bind ${options.listen.hostname}:${options.listen.port}: ${err}`,
-      err,
-    );
+    return failed("beacon_discover_bind", err instanceof Error ? err.message : String(err), err);
   }
   let timedOut = false;
   const stop = () => socket.close(); // a pending receive then rejects, which ends the wait
@@ -130,12 +126,12 @@ export function advertisedEndpoint(discovered: BeaconEndpoint | undefined, tunne
   if (discovered !== undefined && !UNHELPFUL_HOSTS.has(formatIp(discovered.ip))) {
     return formatEndpoint(discovered);
   }
-  const host = tunnelLocal.hostname === "" || tunnelLocal.hostname === "0.0.0.0"
+  const hostname = tunnelLocal.hostname === "" || tunnelLocal.hostname === "0.0.0.0"
     ? "127.0.0.1"
     : tunnelLocal.hostname === "::"
     ? "::1"
     : tunnelLocal.hostname;
-  return host.includes(":") ? `[${host}]:${tunnelLocal.port}` : `${host}:${tunnelLocal.port}`;
+  return formatUdpAddr({ hostname, port: tunnelLocal.port });
 }
 
 /** Options of {@linkcode BeaconLink}. */
@@ -207,7 +203,7 @@ export class BeaconLink {
     const msg = tryDecode(bytes);
     if (msg === undefined) {
       this.#log.debug("beacon message dropped", {
-        from: `${from.hostname}:${from.port}`,
+        from: formatUdpAddr(from),
         bytes: bytes.byteLength,
       });
       return undefined;

@@ -8,7 +8,7 @@ import {
 import { advertisedEndpoint, BeaconLink, type DatagramSend, discoverEndpoint } from "./client.ts";
 import { startBeacon } from "./server.ts";
 import { TestPeer } from "./_testing.ts";
-import type { UdpAddr } from "./_udp.ts";
+import type { UdpAddr } from "../net/mod.ts";
 
 const LOOPBACK = { hostname: "127.0.0.1", port: 0 };
 const TV5 = "50494c5411010000000000000001000000000002c00003e800000000000000000200145ed874";

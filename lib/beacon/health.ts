@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { UdpAddr } from "./_udp.ts";
+import type { UdpAddr } from "../net/mod.ts";
 
 /** Options of {@linkcode startHealthServer}. */
 export interface HealthServerOptions {

@@ -8,5 +8,5 @@
 export { BeaconServer, type BeaconServerOptions, type BeaconStats, startBeacon } from "./server.ts";
 export * from "./client.ts";
 export * from "./constants.ts";
-export { type UdpAddr } from "./_udp.ts";
+export { type UdpAddr } from "../net/mod.ts";
 export { type HealthServer, type HealthServerOptions, startHealthServer } from "./health.ts";

@@ -35,7 +35,7 @@ import {
   READ_BUFFER_SIZE,
 } from "./constants.ts";
 import { ExpiringTable } from "./expiring_table.ts";
-import { type UdpAddr, UdpSocket } from "./_udp.ts";
+import { formatUdpAddr, type UdpAddr, UdpEndpoint } from "../net/mod.ts";
 
 /** Options of {@linkcode startBeacon}. */
 export interface BeaconServerOptions {
@@ -109,7 +109,7 @@ export function startBeacon(options: BeaconServerOptions = {}): BeaconServer {
 export class BeaconServer implements AsyncDisposable {
   /** The bound address (the real port when 0 was asked for). */
   readonly addr: UdpAddr;
-  #socket: UdpSocket;
+  #socket: UdpEndpoint;
   #log: Logger;
   #now: () => number;
   #nodes: ExpiringTable<number, NodeEntry>;
@@ -143,10 +143,10 @@ export class BeaconServer implements AsyncDisposable {
     this.#gossip = new ExpiringTable({ ttlMs, maxEntries });
     this.#beaconId = options.beaconId ?? 0;
     this.#peers = options.peers ?? [];
-    this.#socket = UdpSocket.bind({
+    this.#socket = UdpEndpoint.bind({
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? DEFAULT_BEACON_PORT,
-    });
+    }, { errorArea: "beacon" });
     this.addr = this.#socket.addr;
     this.#loop = this.#receiveLoop();
     if (this.#peers.length > 0) {
@@ -204,36 +204,21 @@ export class BeaconServer implements AsyncDisposable {
     return this.close();
   }
 
-  async #receiveLoop(): Promise<void> {
-    const buffer = new Uint8Array(READ_BUFFER_SIZE);
-    let failures = 0;
-    this.#log.debug("beacon receiving", { addr: `${this.addr.hostname}:${this.addr.port}` });
-    while (!this.#abort.signal.aborted) {
-      let bytes: Uint8Array;
-      let from: UdpAddr;
-      try {
-        [bytes, from] = await this.#socket.receive(buffer);
-        failures = 0;
-      } catch (err) {
-        if (this.#abort.signal.aborted) break;
-        if (++failures >= MAX_RECEIVE_FAILURES) {
-          this.#log.error("beacon receive failed repeatedly, stopping", { error: String(err) });
-          break;
-        }
-        continue;
-      }
+  #receiveLoop(): Promise<void> {
+    this.#log.debug("beacon receiving", { addr: formatUdpAddr(this.addr) });
+    return this.#socket.receiveEach(new Uint8Array(READ_BUFFER_SIZE), (bytes, from) => {
       this.#stats.received++;
-      try {
-        // Each handler awaits its sends before the next receive reuses the buffer the message views.
-        await this.#handle(bytes, from);
-      } catch (err) {
-        // Handlers catch what they expect; anything else is a bug, logged, but one datagram never ends the loop.
-        this.#log.error("beacon handler failed", {
-          error: String(err),
-          from: `${from.hostname}:${from.port}`,
-        });
-      }
-    }
+      // Each handler awaits its sends before the next receive reuses the buffer the message views.
+      return this.#handle(bytes, from);
+    }, {
+      signal: this.#abort.signal,
+      maxFailures: MAX_RECEIVE_FAILURES,
+      onGiveUp: (err) =>
+        this.#log.error("beacon receive failed repeatedly, stopping", { error: String(err) }),
+      // Handlers catch what they expect; anything else is a bug, logged, and the loop goes on.
+      onHandlerError: (err, from) =>
+        this.#log.error("beacon handler failed", { error: String(err), from: formatUdpAddr(from) }),
+    });
   }
 
   async #handle(bytes: Uint8Array, from: UdpAddr): Promise<void> {
@@ -246,10 +231,7 @@ export class BeaconServer implements AsyncDisposable {
     } catch (err) {
       if (!isPilotError(err)) throw err;
       this.#stats.malformed[err.code] = (this.#stats.malformed[err.code] ?? 0) + 1;
-      this.#problem("beacon dropped malformed datagram", {
-        code: err.code,
-        from: `${from.hostname}:${from.port}`,
-      });
+      this.#problem("beacon dropped malformed datagram", { code: err.code, from: formatUdpAddr(from) });
       return;
     }
     switch (msg.type) {
@@ -320,7 +302,7 @@ export class BeaconServer implements AsyncDisposable {
   }
 
   #applySync(nodeIds: readonly number[], from: UdpAddr, now: number): void {
-    const key = `${from.hostname}:${from.port}`;
+    const key = formatUdpAddr(from);
     // Each Sync is the peer's full list: what it no longer lists is no longer reachable through it.
     this.#gossip.deleteWhere((peer) => peer.key === key);
     const peer = { key, addr: from };
@@ -353,7 +335,7 @@ export class BeaconServer implements AsyncDisposable {
     } catch (err) {
       if (this.#socket.closed) return;
       this.#stats.sendErrors++;
-      this.#problem("beacon send failed", { to: `${to.hostname}:${to.port}`, error: String(err) });
+      this.#problem("beacon send failed", { to: formatUdpAddr(to), error: String(err) });
     }
   }
 

@@ -10,7 +10,7 @@ import { generateIdentity, type Identity, type TunnelKeyPair } from "../crypto/m
 import { encodePacket } from "../protocol/mod.ts";
 import type { TunnelEventData, TunnelEventName } from "./events.ts";
 import { Tunnel, type TunnelOptions } from "./tunnel.ts";
-import { formatUdpAddr, type UdpAddr, UdpEndpoint } from "./udp_endpoint.ts";
+import { formatUdpAddr, type UdpAddr, UdpEndpoint } from "../net/mod.ts";
 
 /** Collects items and lets a test wait until a condition over them holds. */
 export class Inbox<T> {

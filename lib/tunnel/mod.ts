@@ -26,4 +26,5 @@ export * from "./events.ts";
 export * from "./constants.ts";
 export type { SentKind, TunnelStats } from "./stats.ts";
 export type { IdentityKeyLookup } from "./key_exchange.ts";
-export { formatUdpAddr, sameUdpAddr, type UdpAddr, UdpEndpoint } from "./udp_endpoint.ts";
+// The socket moved to lib/net; re-exported so callers of the tunnel need no second import.
+export { formatUdpAddr, sameUdpAddr, type UdpAddr, UdpEndpoint } from "../net/mod.ts";

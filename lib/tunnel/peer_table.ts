@@ -12,7 +12,7 @@
 import { MAX_PEERS, RETIRED_HISTORY } from "./constants.ts";
 import { KeyExchangeBackoff } from "./key_exchange.ts";
 import type { PeerCrypto } from "./peer_crypto.ts";
-import type { UdpAddr } from "./udp_endpoint.ts";
+import type { UdpAddr } from "../net/mod.ts";
 
 /** One peer. */
 export interface PeerEntry {

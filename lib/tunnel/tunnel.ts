@@ -86,7 +86,7 @@ import { PendingQueues } from "./pending_queue.ts";
 import { RelayPeers, wrapForRelay } from "./relay.ts";
 import { SendWindow } from "./send_window.ts";
 import { type TunnelStats, TunnelStatsCounter } from "./stats.ts";
-import { formatUdpAddr, sameUdpAddr, type UdpAddr, UdpEndpoint } from "./udp_endpoint.ts";
+import { formatUdpAddr, sameUdpAddr, type UdpAddr, UdpEndpoint } from "../net/mod.ts";
 
 /** How a packet reached us. */
 export interface PacketInfo {
@@ -236,7 +236,10 @@ export class Tunnel implements AsyncDisposable {
       deliver: (job) => this.#deliverOpened(job),
       fail: (e) => this.#bug(e),
     });
-    this.#udp = UdpEndpoint.bind(options.listen);
+    this.#udp = UdpEndpoint.bind(options.listen, {
+      errorArea: "tunnel",
+      bindHint: "pick a free port with -listen, or :0 for any",
+    });
     if (this.#beacon !== undefined) {
       this.#beaconLink = new BeaconLink({
         beacon: this.#beacon,
