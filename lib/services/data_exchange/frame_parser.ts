@@ -73,8 +73,15 @@ export class DataFrameParser {
     return this.#state.name === "prefix" && this.#prefixFilled === 0;
   }
 
+  /** The framing error met so far, if any; once set, every later call throws it. */
+  get failure(): PilotError | undefined {
+    return this.#failure;
+  }
+
   /**
-   * Consumes `chunk` whole and returns the events it completes, in order.
+   * Consumes `chunk` and returns the events it completes, in order. When a framing error follows whole
+   * frames in the same chunk, those frames are returned and the error is thrown by the next call (see
+   * {@linkcode failure}): the reference answers every frame it read before the bad one.
    *
    * @throws {PilotError} `frame_too_large` when a prefix declares more than the limit (before anything
    * is allocated for it).
@@ -82,6 +89,15 @@ export class DataFrameParser {
   push(chunk: Uint8Array): DataFrameEvent[] {
     if (this.#failure !== undefined) throw this.#failure;
     const events: DataFrameEvent[] = [];
+    try {
+      this.#consume(chunk, events);
+    } catch (err) {
+      if (!(err instanceof PilotError) || events.length === 0) throw err;
+    }
+    return events;
+  }
+
+  #consume(chunk: Uint8Array, events: DataFrameEvent[]): void {
     let offset = 0;
     // Each pass consumes at least one byte or ends the chunk, so the loop is bounded by its length.
     while (offset < chunk.byteLength) {
@@ -141,7 +157,6 @@ export class DataFrameParser {
         }
       }
     }
-    return events;
   }
 
   /**

@@ -191,3 +191,15 @@ Deno.test("frame parser: 20,000 seeded mutations end in events or a PilotError",
   for (const code of report.codes.keys()) assert.match(code, /^frame_(truncated|too_large)$/);
   assert.ok(new PilotError("frame_truncated", "x") instanceof Error);
 });
+
+Deno.test("frame parser: frames before a bad prefix in the same chunk come out, the error follows", () => {
+  const parser = new DataFrameParser();
+  const chunk = concat([
+    encodeDataFrame({ type: 1, payload: text.encode("ok") }),
+    Uint8Array.fromHex("0000000101000001"),
+  ]);
+  const events = parser.push(chunk);
+  assert.deepEqual(normalize(events), [{ kind: "message", type: 1, hex: "6f6b" }]);
+  assert.equal(parser.failure?.code, "frame_too_large");
+  assert.throws(() => parser.finish(), { code: "frame_too_large" });
+});

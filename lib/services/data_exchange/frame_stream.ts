@@ -17,8 +17,14 @@ import type { DataFrameEvent, DataFrameParserOptions } from "./frame_parser.ts";
 export type DataFrameDecoderStreamOptions = DataFrameParserOptions;
 
 /**
- * Decodes a byte stream into frame events. A framing error (`frame_too_large`, `frame_truncated` at the
- * end) errors both sides, so whatever pipes into it stops reading.
+ * Decodes a byte stream into frame events; use it with `pipeThrough`. A framing error
+ * (`frame_too_large`, or `frame_truncated` at the end) errors the writable side at once, so the pipe
+ * stops reading its source, and errors the readable side after the events decoded before it.
+ *
+ * Not a `TransformStream`: erroring one discards the events still queued, so the frames that came in
+ * the same chunk as a bad prefix would go unanswered, where the reference answers them before it
+ * closes. The readable side is pull-driven and a write waits until the events of the previous chunk
+ * were read, so at most one chunk's events are buffered.
  *
  * @example
  * ```ts
@@ -29,14 +35,78 @@ export type DataFrameDecoderStreamOptions = DataFrameParserOptions;
  * if (events.length !== 1 || events[0]?.kind !== "message") throw new Error("one text frame");
  * ```
  */
-export class DataFrameDecoderStream extends TransformStream<Uint8Array, DataFrameEvent> {
+export class DataFrameDecoderStream implements ReadableWritablePair<DataFrameEvent, Uint8Array> {
+  readonly readable: ReadableStream<DataFrameEvent>;
+  readonly writable: WritableStream<Uint8Array>;
+
   constructor(options: DataFrameDecoderStreamOptions = {}) {
     const parser = new DataFrameParser(options);
-    super({
-      transform: (chunk, controller) => {
-        for (const event of parser.push(chunk)) controller.enqueue(event);
+    let queue: DataFrameEvent[] = [];
+    let failure: { reason: unknown } | undefined; // once set, the readable errors after the queue
+    let isEnded = false;
+    let isCancelled = false;
+    let wakeReader: (() => void) | undefined;
+    let wakeWriter: (() => void) | undefined;
+    const wake = () => {
+      wakeReader?.();
+      wakeReader = undefined;
+    };
+    const fail = (reason: unknown) => {
+      failure ??= { reason };
+      wake();
+    };
+    this.readable = new ReadableStream<DataFrameEvent>({
+      pull: async (controller) => {
+        // Loops only after a wake-up, each of which follows a write, a close or a failure.
+        for (;;) {
+          const event = queue.shift();
+          if (event !== undefined) {
+            controller.enqueue(event);
+            if (queue.length === 0) wakeWriter?.();
+            return;
+          }
+          if (failure !== undefined) return controller.error(failure.reason);
+          if (isEnded) return controller.close();
+          await new Promise<void>((resolve) => wakeReader = resolve);
+        }
       },
-      flush: () => parser.finish(),
+      cancel: () => {
+        isCancelled = true;
+        queue = [];
+        wakeWriter?.();
+      },
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        if (isCancelled) throw new PilotError("frame_cancelled", "the frame reader was cancelled");
+        try {
+          queue.push(...parser.push(chunk));
+        } catch (err) {
+          fail(err);
+          throw err;
+        }
+        wake();
+        if (parser.failure !== undefined) {
+          fail(parser.failure);
+          throw parser.failure;
+        }
+        if (queue.length > 0) await new Promise<void>((resolve) => wakeWriter = resolve);
+        wakeWriter = undefined;
+      },
+      close: () => {
+        try {
+          parser.finish();
+        } catch (err) {
+          fail(err);
+          throw err;
+        }
+        isEnded = true;
+        wake();
+      },
+      abort: (reason) => {
+        queue = []; // an abort (the pipe's signal, a source error) ends the readable at once
+        fail(reason);
+      },
     });
   }
 }

@@ -88,3 +88,26 @@ Deno.test("frame streams: the decoder errors the pipe on an oversized frame and 
     code: "frame_truncated",
   });
 });
+
+Deno.test("frame streams: frames decoded before a framing error are delivered before the error", async () => {
+  const good = Uint8Array.fromHex("000000010000000568656c6c6f");
+  const chunk = new Uint8Array([...good, ...good, ...Uint8Array.fromHex("0000000101000001")]);
+  const reader = ReadableStream.from([chunk]).pipeThrough(new DataFrameDecoderStream()).getReader();
+  assert.equal((await reader.read()).value?.kind, "message");
+  assert.equal((await reader.read()).value?.kind, "message");
+  await assert.rejects(reader.read(), { code: "frame_too_large" });
+});
+
+Deno.test("frame streams: cancelling the decoder's readable stops the pipe", async () => {
+  let pulls = 0;
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulls++;
+      controller.enqueue(Uint8Array.fromHex("000000010000000568656c6c6f"));
+    },
+  });
+  const reader = source.pipeThrough(new DataFrameDecoderStream()).getReader();
+  assert.equal((await reader.read()).value?.kind, "message");
+  await reader.cancel();
+  assert.ok(pulls < 10, `source pulled ${pulls} times`);
+});

@@ -162,8 +162,10 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
         peer,
         writer,
       );
-      // pipeThrough with the signal: closing the service cancels the read side of every connection.
-      const events = conn.readable.pipeThrough(new DataFrameDecoderStream(), { signal });
+      // The signal ends every session when the service closes. preventCancel: on a framing error the
+      // pipe must not cancel the connection's readable, which closes a Deno TCP socket outright, before
+      // the frames read ahead of the bad one are answered; the finally below closes it instead.
+      const events = conn.readable.pipeThrough(new DataFrameDecoderStream(), { signal, preventCancel: true });
       for await (const event of events) await session.handle(event);
     } catch (err) {
       // The connection ends: a framing error, a reset, a failed reply write or the service stopping.
