@@ -4,14 +4,16 @@
  * the daemon socket (`PILOT_SOCKET` → config `socket` → `/tmp/pilot.sock`) and the registry of the
  * commands that dial it directly (`PILOT_REGISTRY` → config `registry` → the public default).
  *
- * As in the reference only `HOME`, `PILOT_SOCKET` and `PILOT_REGISTRY` are read; `PILOT_HOME`, which the
- * daemon's launcher honours, is not a pilotctl variable (§3.1).
+ * The reference reads `HOME`, `PILOT_SOCKET` and `PILOT_REGISTRY`. We also honour `PILOT_HOME` (a pilot
+ * home elsewhere than `$HOME/.pilot`), as the daemon and the permission scopes do, so the CLI, the
+ * daemon it starts and their file permissions always agree on one folder.
  *
  * @module
  */
 
 import { PilotError } from "../lib/errors.ts";
 import { writeFileAtomic } from "../lib/fs/atomic_file.ts";
+import { defaultPilotHome } from "../lib/permissions.ts";
 import { isRecord } from "./fields.ts";
 import { formatJson } from "./render.ts";
 
@@ -48,9 +50,9 @@ export interface PilotPaths {
   identity: string;
 }
 
-/** `$HOME/.pilot` and its files; an unset `HOME` gives `/.pilot`, as the reference does (§3.1). */
+/** `$PILOT_HOME`, else `$HOME/.pilot`, and its files; an unset `HOME` gives `/.pilot` (§3.1). */
 export function pilotPaths(env: CliEnvironment): PilotPaths {
-  const home = `${env.get("HOME") ?? ""}/.pilot`;
+  const home = defaultPilotHome((name) => env.get(name));
   return {
     home,
     config: `${home}/config.json`,

@@ -15,7 +15,7 @@ function envOf(vars: Record<string, string>): CliEnvironment {
   return { get: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined };
 }
 
-Deno.test("env: the pilot home is $HOME/.pilot, and /.pilot without HOME (§3.1)", () => {
+Deno.test("env: the pilot home is $PILOT_HOME, else $HOME/.pilot, and /.pilot without HOME (§3.1)", () => {
   assert.deepEqual(pilotPaths(envOf({ HOME: "/home/demo" })), {
     home: "/home/demo/.pilot",
     config: "/home/demo/.pilot/config.json",
@@ -24,8 +24,8 @@ Deno.test("env: the pilot home is $HOME/.pilot, and /.pilot without HOME (§3.1)
     identity: "/home/demo/.pilot/identity.key",
   });
   assert.equal(pilotPaths(envOf({})).config, "/.pilot/config.json");
-  // PILOT_HOME is the daemon launcher's variable, not pilotctl's.
-  assert.equal(pilotPaths(envOf({ HOME: "/h", PILOT_HOME: "/elsewhere" })).home, "/h/.pilot");
+  // PILOT_HOME moves the CLI, the daemon and their permission scopes together.
+  assert.equal(pilotPaths(envOf({ HOME: "/h", PILOT_HOME: "/elsewhere" })).home, "/elsewhere");
 });
 
 Deno.test("env: the socket is PILOT_SOCKET, then config socket, then /tmp/pilot.sock (§3.4)", () => {

@@ -76,7 +76,8 @@ export function permissionFlags(program: Program, scope: PermissionScope): strin
 export function defaultPilotHome(env: (name: string) => string | undefined): string {
   const explicit = env("PILOT_HOME");
   if (explicit !== undefined && explicit !== "") return explicit;
-  return `${env("HOME") ?? "."}/.pilot`;
+  // An unset HOME gives `/.pilot`, as the reference's CLI does (cli.md §3.1).
+  return `${env("HOME") ?? ""}/.pilot`;
 }
 
 /** The default IPC socket path of the daemon binary (control.md §9.1). */

@@ -45,19 +45,40 @@ export function escapeGoJson(jsonText: string): string {
  * ```
  */
 export function formatSortedJson(value: unknown): string {
-  return escapeGoJson(JSON.stringify(sortKeys(value, 0)));
+  return encode(value, 0) ?? "null";
 }
 
-function sortKeys(value: unknown, depth: number): unknown {
+/**
+ * Writes the text directly rather than through a sorted copy: a JS object puts integer-like keys
+ * ("9", "10") first in numeric order whatever order they were added in, while Go sorts them as strings.
+ * Returns undefined for what JSON leaves out (`undefined`, functions, symbols).
+ */
+function encode(value: unknown, depth: number): string | undefined {
   if (depth > MAX_DEPTH) throw new Error("formatSortedJson: value nested deeper than 64 levels");
-  if (Array.isArray(value)) return value.map((item) => sortKeys(item, depth + 1));
-  // JSON.stringify would write null; the reference refuses such numbers, and so do we.
-  if (typeof value === "number" && !Number.isFinite(value)) {
-    throw new Error(`json: unsupported number ${value}`);
+  switch (typeof value) {
+    case "string":
+      return escapeGoJson(JSON.stringify(value));
+    case "number":
+      // JSON.stringify would write null; the reference refuses such numbers, and so do we.
+      if (!Number.isFinite(value)) throw new Error(`json: unsupported number ${value}`);
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return value.toString();
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
   }
-  if (value === null || typeof value !== "object") return value;
-  const out: Record<string, unknown> = {};
-  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [key, item] of entries) out[key] = sortKeys(item, depth + 1);
-  return out;
+  if (typeof value !== "object" || value === null) return "null";
+  if (Array.isArray(value)) return `[${value.map((item) => encode(item, depth + 1) ?? "null").join(",")}]`;
+  const toJson = Reflect.get(value, "toJSON");
+  if (typeof toJson === "function") return encode(toJson.call(value), depth + 1);
+  const parts: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const member = encode(Reflect.get(value, key), depth + 1);
+    if (member !== undefined) parts.push(`${escapeGoJson(JSON.stringify(key))}:${member}`);
+  }
+  return `{${parts.join(",")}}`;
 }

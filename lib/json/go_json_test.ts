@@ -26,3 +26,7 @@ Deno.test("go json: numbers JSON cannot carry are refused rather than written as
   assert.throws(() => formatSortedJson({ n: Number.NaN }), /unsupported number/);
   assert.throws(() => formatSortedJson([Infinity]), /unsupported number/);
 });
+
+Deno.test("go json: integer-like keys sort as strings, as Go sorts map keys", () => {
+  assert.equal(formatSortedJson({ "9": 1, "10": 2, a: 3 }), '{"10":2,"9":1,"a":3}');
+});
