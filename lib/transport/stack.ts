@@ -1,0 +1,599 @@
+/**
+ * The transport driver (`spec/network.md` §5, §6, §8): it owns the pure {@linkcode ConnectionTable},
+ * feeds it the packets the tunnel delivers and the time, performs the actions that come out, and arms
+ * one real timer at the table's earliest deadline ({@linkcode DeadlineTimer}). Applications get
+ * `Deno.Listener`/`Deno.Conn`-shaped listeners and connections, datagrams and control pings.
+ *
+ * Sending: every packet is encoded and handed to the packet sink (the daemon points it at
+ * `tunnel.send`) in the order the table produced it. At most `maxSendsInFlight` sink calls are
+ * outstanding; later packets wait in a FIFO queue, and while that queue is past `sendQueueMark`
+ * packets, writers wait (backpressure from the socket to the application). A failed send is only
+ * logged: the stream retransmits, and datagrams are unreliable anyway. The one exception is a dial's
+ * first SYN, whose failure (say `resolve node 5: ...`) fails the dial at once, as in §5.4 step 3.
+ *
+ * Receiving: `receive` is called from the tunnel's `onPacket`, whose payload views the tunnel's receive
+ * buffer, so stream and datagram payloads are copied before anything keeps them.
+ *
+ * @module
+ */
+
+import { PilotError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { NULL_LOGGER } from "../log.ts";
+import { encodePacket, FLAGS, formatAddress, PROTOCOLS } from "../protocol/mod.ts";
+import type { Address, Packet } from "../protocol/mod.ts";
+import type { TransportConfig } from "./config.ts";
+import type { Connection } from "./connection.ts";
+import { ConnectionTable } from "./connection_table.ts";
+import type { TransportAction, TransportEventName } from "./connection_table.ts";
+import { OverlayConn } from "./conn.ts";
+import type { ConnDriver, ConnEvents } from "./conn.ts";
+import { datagramPacket, pingPacket, pongFor } from "./datagram.ts";
+import type { Datagram } from "./datagram.ts";
+import { OverlayListener } from "./listener.ts";
+import { PingTracker } from "./ping.ts";
+import {
+  type ConnCounters,
+  type ConnectionInfo,
+  connectionInfo,
+  countReceived,
+  countSent,
+  newCounters,
+} from "./stack_info.ts";
+import { DeadlineTimer } from "./timer.ts";
+
+/** Where encoded packets go: the daemon's `tunnel.send`. */
+export type PacketSink = (nodeId: number, bytes: Uint8Array) => Promise<void>;
+
+/** Events the stack raises: the transport's (§8) and `data.datagram`. */
+export type StackEventName = TransportEventName | "data.datagram";
+
+/** Options of {@linkcode Stack}. */
+export interface StackOptions {
+  /** Our overlay address: the source of every packet. */
+  localAddress: Address;
+  /** The packet sink. */
+  send: PacketSink;
+  config?: Partial<TransportConfig>;
+  /** A beacon is configured, so dials switch to relay after 3 SYNs (§5.4). */
+  beacon?: boolean;
+  /** True when the tunnel already relays to this node (the dial then never switches). */
+  isRelay?: (nodeId: number) => boolean;
+  /** The dial asks for relay mode towards `nodeId`; the daemon calls `tunnel.setRelay`. */
+  onRelayRequested?: (nodeId: number) => void;
+  onEvent?: (name: StackEventName, data: Record<string, string | number>) => void;
+  /** Every non-empty datagram received (§6.1). `data` is our own copy. */
+  onDatagram?: (src: Address, srcPort: number, dstPort: number, data: Uint8Array) => void;
+  /** Outstanding sink calls; default 128. */
+  maxSendsInFlight?: number;
+  /** Queued packets past which writers wait; default 256. */
+  sendQueueMark?: number;
+  logger?: Logger;
+  /** Milliseconds; default `performance.now`. */
+  now?: () => number;
+}
+
+/** Options of {@linkcode Stack.dial}. */
+export interface StackDialOptions {
+  signal?: AbortSignal;
+  /** Fail with `dial timeout` after this long instead of the full §5.4 schedule (29–39 s). */
+  timeoutMs?: number;
+}
+
+/** Options of {@linkcode Stack.ping}. */
+export interface PingOptions {
+  payload?: Uint8Array;
+  /** Default 5000. */
+  timeoutMs?: number;
+}
+
+interface PendingDial {
+  resolve(conn: OverlayConn): void;
+  reject(error: unknown): void;
+}
+
+interface ConnRecord {
+  events: ConnEvents | undefined;
+  dial: PendingDial | undefined;
+  counters: ConnCounters;
+}
+
+interface ListenerState {
+  controller: ReadableStreamDefaultController<OverlayConn> | undefined;
+  waiting: boolean;
+}
+
+interface QueuedSend {
+  node: number;
+  bytes: Uint8Array;
+  done: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * The stream, datagram and ping driver of one node.
+ *
+ * @example
+ * ```ts
+ * import { Stack } from "./stack.ts";
+ * const sent: number[] = [];
+ * const stack = new Stack({ localAddress: { network: 0, node: 1 }, send: (node) => { sent.push(node); return Promise.resolve(); } });
+ * await stack.sendDatagram({ network: 0, node: 2 }, 1000, new Uint8Array([1]));
+ * if (sent[0] !== 2 || stack.armedTimers() !== 0) throw new Error("one datagram to node 2, no timer");
+ * await stack.close();
+ * ```
+ */
+export class Stack implements AsyncDisposable {
+  readonly localAddress: Address;
+  #table: ConnectionTable;
+  #sink: PacketSink;
+  #log: Logger;
+  #now: () => number;
+  #options: StackOptions;
+  #timer: DeadlineTimer;
+  #pings = new PingTracker();
+  #records = new Map<Connection, ConnRecord>();
+  #listeners = new Map<number, ListenerState>();
+  #datagramSubscribers = new Set<(datagram: Datagram) => void>();
+  #queue: QueuedSend[] = [];
+  #queueHead = 0;
+  #inFlight = 0;
+  #maxInFlight: number;
+  #queueMark: number;
+  #roomWaiters: (() => void)[] = [];
+  #settleWaiters: (() => void)[] = [];
+  #flushing = false;
+  #closed = false;
+  #driver: ConnDriver;
+  #sendFailures = 0;
+
+  constructor(options: StackOptions) {
+    this.localAddress = options.localAddress;
+    this.#options = options;
+    this.#sink = options.send;
+    this.#log = options.logger ?? NULL_LOGGER;
+    this.#now = options.now ?? (() => performance.now());
+    this.#maxInFlight = options.maxSendsInFlight ?? 128;
+    this.#queueMark = options.sendQueueMark ?? 256;
+    this.#table = new ConnectionTable(
+      { localAddress: options.localAddress, config: options.config, logger: this.#log },
+      this.#now(),
+    );
+    this.#timer = new DeadlineTimer(() => this.#onTimer());
+    this.#driver = {
+      now: this.#now,
+      flush: () => this.#flush(),
+      outgoingRoom: () => this.#outgoingRoom(),
+    };
+  }
+
+  // --- introspection ---
+
+  /** Real timers pending: the table's one timer plus one per outstanding ping. 0 when idle. */
+  armedTimers(): number {
+    return (this.#timer.isArmed ? 1 : 0) + this.#pings.size;
+  }
+
+  /** Connections in the table, any state (TIME_WAIT included). */
+  get connectionCount(): number {
+    return this.#table.size;
+  }
+
+  /** Sink calls outstanding plus packets queued behind them. */
+  get pendingSends(): number {
+    return this.#inFlight + this.#queue.length - this.#queueHead;
+  }
+
+  /** Sink calls that failed so far. */
+  get sendFailures(): number {
+    return this.#sendFailures;
+  }
+
+  /** The `conn_list` rows of Info (control.md §9.3), ordered by connection ID. */
+  connections(): ConnectionInfo[] {
+    return this.#table.connections()
+      .sort((a, b) => a.id - b.id)
+      .map((conn) => connectionInfo(conn, this.#records.get(conn)?.counters ?? newCounters()));
+  }
+
+  // --- streams ---
+
+  /** Binds a stream listener. @throws {PilotError} `transport_port_bound` (`port <n> already bound`). */
+  listen(port: number): OverlayListener<OverlayConn> {
+    this.#checkOpen();
+    if (!Number.isInteger(port) || port < 0 || port > 0xFFFF) {
+      throw new PilotError("invalid_argument", `port ${port} is not a 16-bit port`);
+    }
+    this.#table.listen(port);
+    const state: ListenerState = { controller: undefined, waiting: false };
+    this.#listeners.set(port, state);
+    const unbind = () => this.#unlisten(port, state);
+    const incoming = new ReadableStream<OverlayConn>({
+      start: (controller) => {
+        state.controller = controller;
+      },
+      pull: (controller) => {
+        const conn = this.#acceptOne(port);
+        if (conn === undefined) state.waiting = true;
+        else controller.enqueue(conn);
+      },
+      cancel: unbind,
+    }, { highWaterMark: 0 });
+    return new OverlayListener({ transport: "pilot", address: this.localAddress, port }, incoming, unbind);
+  }
+
+  /**
+   * Dials `address:port` from a fresh ephemeral port (§5.4).
+   *
+   * @throws {PilotError} `transport_refused` (`connection refused`), `transport_dial_timeout`
+   *   (`dial timeout`), `transport_dial_aborted`, a tunnel error for a failed first SYN.
+   */
+  dial(address: Address, port: number, options: StackDialOptions = {}): Promise<OverlayConn> {
+    this.#checkOpen();
+    const signal = options.signal;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new PilotError("transport_dial_aborted", "dial aborted", { cause: signal.reason }),
+      );
+    }
+    return new Promise<OverlayConn>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const dial: PendingDial = {
+        resolve: (conn) => {
+          done();
+          resolve(conn);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      };
+      const conn = this.#table.dial({ address, port }, this.#now(), {
+        beacon: this.#options.beacon ?? false,
+        relayed: this.#options.isRelay?.(address.node) ?? false,
+      });
+      this.#records.set(conn, { events: undefined, dial, counters: newCounters() });
+      const abandon = (error: PilotError) => {
+        const record = this.#records.get(conn);
+        if (record?.dial === undefined) return;
+        record.dial = undefined;
+        dial.reject(error);
+        conn.close(this.#now());
+        this.#flush();
+      };
+      const onAbort = () =>
+        abandon(new PilotError("transport_dial_aborted", "dial aborted", { cause: signal?.reason }));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(
+          () => abandon(new PilotError("transport_dial_timeout", "dial timeout")),
+          options.timeoutMs,
+        );
+      }
+      this.#flush();
+    });
+  }
+
+  // --- datagrams and pings ---
+
+  /**
+   * Sends one datagram from a fresh ephemeral port (§6.1); resolves once the sink took it.
+   *
+   * @throws {PilotError} `transport_broadcast` (`broadcast is not available — custom networks are WIP`).
+   */
+  sendDatagram(address: Address, port: number, data: Uint8Array): Promise<void> {
+    this.#checkOpen();
+    const srcPort = this.#table.ports.next(); // advanced even by a refused broadcast (§5.16)
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePacket(
+        datagramPacket({ address: this.localAddress, port: srcPort }, { address, port }, data),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.#enqueue(address.node, bytes, (error) => error === undefined ? resolve() : reject(error));
+    });
+  }
+
+  /** Calls `fn` for every datagram received until the returned function is called. */
+  subscribeDatagrams(fn: (datagram: Datagram) => void): () => void {
+    this.#datagramSubscribers.add(fn);
+    return () => this.#datagramSubscribers.delete(fn);
+  }
+
+  /**
+   * Sends a control ping to `address` port 0 from a fresh ephemeral port and resolves with the round
+   * trip in ms (§6.2). @throws {PilotError} `transport_ping_timeout`.
+   */
+  ping(address: Address, options: PingOptions = {}): Promise<number> {
+    this.#checkOpen();
+    const port = this.#table.ports.next();
+    const seq = this.#pings.nextSeq();
+    const payload = options.payload ?? new Uint8Array(0);
+    const bytes = encodePacket(pingPacket(this.localAddress, address, port, seq, payload));
+    const now = this.#now();
+    const rtt = this.#pings.wait(port, address, seq, payload.slice(), now, options.timeoutMs ?? 5000);
+    this.#enqueue(address.node, bytes, (error) => {
+      if (error !== undefined) this.#pings.fail(port, error);
+    });
+    return rtt;
+  }
+
+  // --- packets from the tunnel ---
+
+  /** Handles one packet from the tunnel (`onPacket`); its payload may be reused after the call. */
+  receive(packet: Packet, _fromNode: number): void {
+    if (this.#closed) return;
+    switch (packet.protocol) {
+      case PROTOCOLS.STREAM: {
+        const p = packet.payload.byteLength > 0 ? { ...packet, payload: packet.payload.slice() } : packet;
+        const conn = this.#table.find(p.dstPort, { address: p.src, port: p.srcPort });
+        if (conn !== undefined) {
+          const record = this.#records.get(conn);
+          if (record !== undefined) countReceived(record.counters, p);
+        }
+        this.#table.receive(p, this.#now());
+        this.#flush();
+        return;
+      }
+      case PROTOCOLS.DATAGRAM:
+        this.#onDatagram(packet);
+        return;
+      case PROTOCOLS.CONTROL: {
+        const pong = pongFor(packet, this.localAddress);
+        if (pong !== undefined) {
+          this.#enqueue(pong.dst.node, encodePacket(pong), undefined);
+          return;
+        }
+        this.#pings.onPong(packet, this.#now());
+        return;
+      }
+      default:
+        return; // other protocol bytes pass validation and are ignored (§2.3)
+    }
+  }
+
+  // --- lifecycle ---
+
+  /** Daemon shutdown (§5.14): FIN to every established connection, all removed; listeners end. */
+  shutdown(): void {
+    if (this.#closed) return;
+    this.#table.shutdown(this.#now());
+    for (const state of this.#listeners.values()) {
+      try {
+        state.controller?.close();
+      } catch { /* already closed or cancelled */ }
+    }
+    this.#listeners.clear();
+    this.#flush();
+  }
+
+  /** Shuts down, fails outstanding pings, waits (bounded) for sends in flight, clears the timer. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.shutdown();
+    this.#closed = true;
+    this.#timer.clear();
+    this.#pings.close();
+    for (let round = 0; round < 1000 && this.pendingSends > 0; round++) {
+      await new Promise<void>((resolve) => this.#settleWaiters.push(resolve));
+    }
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // --- internals ---
+
+  #checkOpen(): void {
+    if (this.#closed) throw new PilotError("transport_closed", "stack closed");
+  }
+
+  #onTimer(): void {
+    if (this.#closed) return;
+    this.#table.onTimer(this.#now());
+    this.#flush();
+  }
+
+  /** Performs every pending action of the table, then re-arms the timer. Re-entrant calls fold in. */
+  #flush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (let actions = this.#table.takeActions(); actions.length > 0; actions = this.#table.takeActions()) {
+        for (const action of actions) this.#perform(action);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+    if (!this.#closed) this.#timer.update(this.#table.nextDeadline(), this.#now());
+  }
+
+  #perform(action: TransportAction): void {
+    switch (action.type) {
+      case "send":
+        this.#sendPacket(action.packet);
+        return;
+      case "incoming": {
+        const state = this.#listeners.get(action.port);
+        if (state?.waiting !== true) return;
+        const conn = this.#acceptOne(action.port);
+        if (conn === undefined) return;
+        state.waiting = false;
+        state.controller?.enqueue(conn);
+        return;
+      }
+      case "established": {
+        const record = this.#records.get(action.connection);
+        const dial = record?.dial;
+        if (record === undefined || dial === undefined) return;
+        record.dial = undefined;
+        const { conn, events } = OverlayConn.open(action.connection, this.#driver);
+        record.events = events;
+        dial.resolve(conn);
+        return;
+      }
+      case "dial-failed": {
+        const record = this.#records.get(action.connection);
+        const dial = record?.dial;
+        if (record === undefined || dial === undefined) return;
+        record.dial = undefined;
+        dial.reject(action.error);
+        return;
+      }
+      case "relay":
+        this.#options.onRelayRequested?.(action.connection.remote.address.node);
+        return;
+      case "readable":
+        this.#records.get(action.connection)?.events?.readable();
+        return;
+      case "writable":
+        this.#records.get(action.connection)?.events?.writable();
+        return;
+      case "removed": {
+        const record = this.#records.get(action.connection);
+        this.#records.delete(action.connection);
+        record?.events?.removed(action.reason);
+        record?.dial?.reject(new PilotError("transport_closed", "connection closed while dialling"));
+        return;
+      }
+      case "event":
+        this.#options.onEvent?.(action.name, action.data);
+        return;
+    }
+  }
+
+  #acceptOne(port: number): OverlayConn | undefined {
+    const connection = this.#table.accept(port);
+    if (connection === undefined) return undefined;
+    const { conn, events } = OverlayConn.open(connection, this.#driver);
+    const record = this.#records.get(connection);
+    if (record === undefined) {
+      this.#records.set(connection, { events, dial: undefined, counters: newCounters() });
+    } else record.events = events;
+    return conn;
+  }
+
+  #unlisten(port: number, state: ListenerState): void {
+    if (this.#listeners.get(port) !== state) return; // already gone, or a newer listener holds the port
+    this.#listeners.delete(port);
+    this.#table.unlisten(port, this.#now());
+    this.#flush();
+  }
+
+  #sendPacket(packet: Packet): void {
+    let record: ConnRecord | undefined;
+    if (packet.protocol === PROTOCOLS.STREAM) {
+      const conn = this.#table.find(packet.srcPort, { address: packet.dst, port: packet.dstPort });
+      record = conn === undefined ? undefined : this.#records.get(conn);
+      if (record !== undefined) countSent(record.counters, packet);
+    }
+    const bytes = encodePacket(packet);
+    const dial = record?.dial;
+    if (
+      dial !== undefined && packet.flags === FLAGS.SYN && record !== undefined &&
+      record.counters.segsSent === 1
+    ) {
+      // The first SYN: its failure (unknown node, no address) fails the dial at once (§5.4 step 3).
+      this.#enqueue(packet.dst.node, bytes, (error) => {
+        if (error === undefined || record.dial !== dial) return;
+        record.dial = undefined;
+        dial.reject(synError(error));
+        const conn = this.#table.find(packet.srcPort, { address: packet.dst, port: packet.dstPort });
+        conn?.close(this.#now());
+        this.#flush();
+      });
+      return;
+    }
+    this.#enqueue(packet.dst.node, bytes, undefined);
+  }
+
+  #onDatagram(packet: Packet): void {
+    if (packet.payload.byteLength === 0) return; // §6.1: empty datagrams are dropped
+    const data = packet.payload.slice();
+    this.#options.onEvent?.("data.datagram", {
+      src_addr: formatAddress(packet.src),
+      src_port: packet.srcPort,
+      dst_port: packet.dstPort,
+      size: data.byteLength,
+    });
+    this.#options.onDatagram?.(packet.src, packet.srcPort, packet.dstPort, data);
+    if (this.#datagramSubscribers.size === 0) return;
+    const datagram: Datagram = { src: packet.src, srcPort: packet.srcPort, dstPort: packet.dstPort, data };
+    for (const fn of this.#datagramSubscribers) fn(datagram);
+  }
+
+  // --- the outgoing queue ---
+
+  #enqueue(node: number, bytes: Uint8Array, done: QueuedSend["done"]): void {
+    if (this.#inFlight < this.#maxInFlight && this.#queueHead === this.#queue.length) {
+      this.#start(node, bytes, done);
+      return;
+    }
+    this.#queue.push({ node, bytes, done });
+  }
+
+  #start(node: number, bytes: Uint8Array, done: QueuedSend["done"]): void {
+    this.#inFlight++;
+    let sending: Promise<void>;
+    try {
+      sending = this.#sink(node, bytes);
+    } catch (err) {
+      sending = Promise.reject(err);
+    }
+    sending.then(
+      () => this.#settled(undefined, done),
+      (error) => this.#settled(error, done),
+    );
+  }
+
+  #settled(error: unknown, done: QueuedSend["done"]): void {
+    this.#inFlight--;
+    if (error !== undefined) {
+      this.#sendFailures++;
+      this.#log.debug("packet send failed", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    done?.(error);
+    while (this.#inFlight < this.#maxInFlight && this.#queueHead < this.#queue.length) {
+      const next = this.#queue[this.#queueHead++];
+      this.#start(next.node, next.bytes, next.done);
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    if (this.#roomWaiters.length > 0 && this.#queue.length - this.#queueHead <= this.#queueMark / 2) {
+      for (const wake of this.#roomWaiters.splice(0)) wake();
+    }
+    if (this.#settleWaiters.length > 0) { for (const wake of this.#settleWaiters.splice(0)) wake(); }
+  }
+
+  #outgoingRoom(): Promise<void> | undefined {
+    if (this.#closed || this.#queue.length - this.#queueHead < this.#queueMark) return undefined;
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+}
+
+/** The dial error for a first SYN that could not be sent: resolution errors keep their text (§5.4). */
+function synError(error: unknown): PilotError {
+  if (
+    error instanceof PilotError &&
+    (error.code === "tunnel_resolve_failed" || error.code === "tunnel_no_address")
+  ) {
+    return error;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new PilotError("transport_send_failed", `send SYN: ${detail}`, { cause: error });
+}
