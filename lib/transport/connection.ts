@@ -46,7 +46,7 @@ import type { SynScheduleOptions } from "./dial_schedule.ts";
 import { Liveness } from "./liveness.ts";
 import { StreamReceiver } from "./receiver.ts";
 import { StreamSender } from "./sender.ts";
-import type { TransmitKind } from "./sender.ts";
+import type { SenderMetrics, TransmitKind } from "./sender.ts";
 import { TimeWait } from "./time_wait.ts";
 import { assertNever, checkTransition, STATE_NAMES } from "./state.ts";
 import type { EndReason, StreamState } from "./state.ts";
@@ -190,6 +190,11 @@ export class Connection {
   /** Bytes sent and not yet acknowledged. */
   get inFlightBytes(): number {
     return this.#sender.inFlightBytes;
+  }
+
+  /** Read-only figures for `conn_list` (control.md §9.3); the driver counts bytes and segments. */
+  get metrics(): SenderMetrics & { outOfOrderSegments: number } {
+    return { ...this.#sender.metrics, outOfOrderSegments: this.#receiver.outOfOrderCount };
   }
 
   /** Handles one stream packet addressed to this connection, in the §5.3 dispatch order. */

@@ -97,6 +97,11 @@ export class StreamReceiver {
     else this.#delayedAckDeadline ??= nowMs + DELAYED_ACK_MS;
   }
 
+  /** Out-of-order segments buffered (read-only, for connection listings). */
+  get outOfOrderCount(): number {
+    return this.#reassembly?.outOfOrderCount ?? 0;
+  }
+
   /** Hands over the delivered chunks; slots stay held until `consumed` covers them. */
   take(): Uint8Array[] {
     return this.#queue.take();

@@ -45,6 +45,18 @@ export interface SenderHooks {
   writable(): void;
 }
 
+/** Read-only figures of the send half, for connection listings. */
+export interface SenderMetrics {
+  ssthreshBytes: number;
+  srttMs: number | undefined;
+  rttvarMs: number;
+  duplicateAcks: number;
+  inRecovery: boolean;
+  unackedSegments: number;
+  peerWindowBytes: number | undefined;
+  fastRetransmits: number;
+}
+
 /** What the retransmission timer concluded. */
 export type TimerOutcome = "ok" | "exhausted";
 
@@ -64,6 +76,7 @@ export class StreamSender {
   #nagleExpired = false;
   #probeDeadline: number | undefined;
   #probeIntervalMs = WINDOW_PROBE_INITIAL_MS;
+  #fastRetransmits = 0;
 
   constructor(capacityBytes: number, hooks: SenderHooks) {
     this.#buffer = new SendBuffer(capacityBytes);
@@ -108,6 +121,20 @@ export class StreamSender {
   /** Current retransmission timeout in ms. */
   get rtoMs(): number {
     return this.#rtt.rtoMs;
+  }
+
+  /** Read-only figures for `conn_list` (control.md §9.3). */
+  get metrics(): SenderMetrics {
+    return {
+      ssthreshBytes: this.#cc.ssthreshBytes,
+      srttMs: this.#rtt.srttMs,
+      rttvarMs: this.#rtt.rttvarMs,
+      duplicateAcks: this.#cc.duplicateAcks,
+      inRecovery: this.#fastRecoveryPoint !== undefined || this.#cc.inTimeoutRecovery,
+      unackedSegments: this.#buffer.inFlight.length,
+      peerWindowBytes: this.#peerWindowBytes,
+      fastRetransmits: this.#fastRetransmits,
+    };
   }
 
   /** Dialler: the SYN|ACK acknowledges our SYN (its ack field itself is not validated, §5.4). */
@@ -174,6 +201,7 @@ export class StreamSender {
       const segment = this.#buffer.firstUnsacked();
       if (segment !== undefined) {
         this.#fastRecoveryPoint = this.#sendNext;
+        this.#fastRetransmits++;
         this.#retransmit(segment, nowMs);
       }
     }
