@@ -1,7 +1,7 @@
 /**
  * Key exchange helpers of network.md §3.3, §3.7 and §4.3: our own PILA/PILK frame, the cache of peers'
  * Ed25519 identity keys (with the Q12 fix), and the per-peer limiter on how often we send key
- * exchanges (the Q21 fix). The decisions on a received key exchange live in tunnel.ts.
+ * exchanges (the Q21 fix). The decisions on a received key exchange live in key_exchange_handler.ts.
  *
  * Q12 (§4.3): the reference caches a peer's identity key forever, so after the peer rotates its key in
  * the registry its PILA frames fail until we restart. Here a PILA that fails against the cached key

@@ -1,6 +1,7 @@
 /**
- * The tunnel's counters for the daemon's `info` and `peers` output: frames in and out by kind, and
- * dropped datagrams by reason (a reason is a short snake_case name, with the error code after a colon
+ * The tunnel's counters for the daemon's `info` and `peers` output: frames in and out by kind, the
+ * bytes of every datagram on the socket (control.md §9.3 `bytes_sent`/`bytes_recv`: framing and beacon
+ * traffic included), and dropped datagrams by reason (a reason is a short snake_case name, with the error code after a colon
  * when a decoder refused the bytes).
  *
  * @module
@@ -17,6 +18,13 @@ export interface TunnelStats {
   readonly framesIn: Readonly<Record<DatagramKind, number>>;
   /** Datagrams sent, by kind; a relayed frame counts as `relay`. */
   readonly framesOut: Readonly<Record<SentKind, number>>;
+  /**
+   * UDP payload bytes of every datagram the socket received, whatever it held (beacon messages and
+   * unknown magic too); a relayed inner frame is not counted again.
+   */
+  readonly bytesIn: number;
+  /** UDP payload bytes of every datagram handed to the socket (as counted in `framesOut`). */
+  readonly bytesOut: number;
   /** Dropped datagrams or packets by reason. */
   readonly drops: Readonly<Record<string, number>>;
   /** Entries in the peer table. */
@@ -38,16 +46,24 @@ export class TunnelStatsCounter {
     discover: 0,
     punch_request: 0,
   };
+  #bytesIn = 0;
+  #bytesOut = 0;
   #drops = new Map<string, number>();
 
-  /** Counts one received datagram. */
+  /** Counts one classified frame: a datagram, or the inner frame of a Relay-Deliver. */
   received(kind: DatagramKind): void {
     this.#in[kind]++;
   }
 
-  /** Counts one sent datagram. */
-  sent(kind: SentKind): void {
+  /** Counts the size of one datagram read from the socket. */
+  bytesReceived(byteLength: number): void {
+    this.#bytesIn += byteLength;
+  }
+
+  /** Counts one datagram handed to the socket, with its size. */
+  sent(kind: SentKind, byteLength: number): void {
     this.#out[kind]++;
+    this.#bytesOut += byteLength;
   }
 
   /** Counts one drop. */
@@ -60,6 +76,8 @@ export class TunnelStatsCounter {
     return {
       framesIn: { ...this.#in },
       framesOut: { ...this.#out },
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
       drops: Object.fromEntries(this.#drops),
       ...extra,
     };

@@ -1,0 +1,223 @@
+/**
+ * The tunnel's send path (network.md §3.6): resolving a peer we have no entry for (with the beacon's
+ * punch request), plaintext PILT or sealed PILS, the key exchange and pending queue before keys exist
+ * (with the Q7 plaintext copy), relay wrapping (§3.11), and our own key exchange frame, rate-limited
+ * per peer (Q10, Q21). Every datagram the tunnel sends, beacon messages included, leaves through
+ * {@linkcode SendPath.sendRaw}, which counts it.
+ *
+ * Seals run many at once through WebCrypto and are handed on in order ({@linkcode OrderedPipeline});
+ * the nonce counter is taken at call time, so a peer's frames leave in `send` order. A bounded, FIFO
+ * {@linkcode SendWindow} is the backpressure: past it, `send` waits.
+ *
+ * @module
+ */
+
+import { PilotError } from "../errors.ts";
+import { splitHostPort } from "../flags/mod.ts";
+import type { UdpAddr } from "../net/mod.ts";
+import { punchRequestMessage } from "../beacon/mod.ts";
+import { encodePilsHeader, encodePilt, PILS_HEADER_SIZE } from "../protocol/mod.ts";
+import type { TunnelContext } from "./context.ts";
+import { ownKeyExchangeFrame } from "./key_exchange.ts";
+import { OrderedPipeline } from "./ordered_pipeline.ts";
+import type { PeerEntry } from "./peer_table.ts";
+import { wrapForRelay } from "./relay.ts";
+import { SendWindow } from "./send_window.ts";
+import type { SentKind } from "./stats.ts";
+
+/** Options of {@linkcode SendPath}. */
+export interface SendPathOptions {
+  /** See the tunnel's module note on Q7. */
+  readonly plaintextFallback: boolean;
+  readonly maxSendsInFlight: number;
+}
+
+interface SealJob {
+  readonly entry: PeerEntry;
+  readonly frame: Uint8Array | undefined;
+  readonly error: unknown;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Sending, from `Tunnel.send` to the socket. */
+export class SendPath {
+  readonly #ctx: TunnelContext;
+  readonly #plaintextFallback: boolean;
+  readonly #window: SendWindow;
+  readonly #seals: OrderedPipeline<SealJob>;
+  readonly #resolving = new Map<number, Promise<PeerEntry>>();
+  #ownFrame: Uint8Array | undefined;
+
+  constructor(ctx: TunnelContext, options: SendPathOptions) {
+    this.#ctx = ctx;
+    this.#plaintextFallback = options.plaintextFallback;
+    this.#window = new SendWindow(options.maxSendsInFlight);
+    this.#seals = new OrderedPipeline({ deliver: (job) => this.#sendSealed(job), fail: (e) => ctx.bug(e) });
+  }
+
+  /** Seals started and not yet handed to the socket. */
+  get sealsInFlight(): number {
+    return this.#seals.size;
+  }
+
+  /** Resolves once every seal started so far is handed on. */
+  sealsDrained(): Promise<void> {
+    return this.#seals.drained();
+  }
+
+  /** Refuses every send still waiting for a window slot (the tunnel is closing). */
+  close(): void {
+    this.#window.close();
+  }
+
+  /** Forgets our key exchange frame, which carries our node ID (call when it changes). */
+  forgetOwnFrame(): void {
+    this.#ownFrame = undefined;
+  }
+
+  /** §3.6: see `Tunnel.send` for the contract and the codes. */
+  send(nodeId: number, packet: Uint8Array): Promise<void> {
+    const ctx = this.#ctx;
+    if (ctx.signal.aborted) {
+      return Promise.reject(new PilotError("tunnel_closed", "tunnel is closed"));
+    }
+    if (ctx.nodeId === undefined) {
+      return Promise.reject(
+        new PilotError("tunnel_not_registered", "no node id yet", { hint: "register before sending" }),
+      );
+    }
+    const entry = ctx.table.get(nodeId);
+    if (entry?.endpoint !== undefined) return this.#sendTo(entry, packet);
+    return this.#resolveThenSend(nodeId, packet);
+  }
+
+  async #resolveThenSend(nodeId: number, packet: Uint8Array): Promise<void> {
+    const entry = await this.#entryForSend(nodeId);
+    return this.#sendTo(entry, packet);
+  }
+
+  #entryForSend(nodeId: number): Promise<PeerEntry> {
+    const ctx = this.#ctx;
+    const resolver = ctx.resolvePeer;
+    if (resolver === undefined) {
+      return Promise.reject(new PilotError("tunnel_no_tunnel", `no tunnel to node ${nodeId}`));
+    }
+    const running = this.#resolving.get(nodeId);
+    if (running !== undefined) return running;
+    const resolving = ctx.track(
+      (async () => {
+        let addr: UdpAddr;
+        try {
+          const { host, port } = splitHostPort(await resolver(nodeId, ctx.signal));
+          addr = { hostname: host === "" ? "127.0.0.1" : host, port };
+        } catch (cause) {
+          const detail = cause instanceof Error ? cause.message : String(cause);
+          throw new PilotError("tunnel_resolve_failed", `resolve node ${nodeId}: ${detail}`, { cause });
+        }
+        if (ctx.signal.aborted) throw new PilotError("tunnel_closed", "tunnel is closed");
+        const entry = ctx.table.getOrCreate(nodeId);
+        if (entry === undefined) {
+          throw new PilotError("tunnel_table_full", `no tunnel to node ${nodeId}: peer table is full`);
+        }
+        if (ctx.beacon !== undefined && ctx.nodeId !== undefined) {
+          ctx.background(this.sendRaw(punchRequestMessage(ctx.nodeId, nodeId), ctx.beacon, "punch_request"));
+        }
+        entry.resolved = addr;
+        if (entry.endpoint === undefined) {
+          entry.endpoint = addr;
+          if (ctx.encrypt && entry.crypto === undefined) this.sendKeyExchange(entry, true);
+        }
+        return entry;
+      })().finally(() => this.#resolving.delete(nodeId)),
+    );
+    this.#resolving.set(nodeId, resolving);
+    return resolving;
+  }
+
+  #sendTo(entry: PeerEntry, packet: Uint8Array): Promise<void> {
+    const ctx = this.#ctx;
+    if (!ctx.encrypt) return this.#output(entry, encodePilt(packet), "PILT");
+    if (entry.crypto !== undefined) return this.seal(entry, packet);
+    // §3.6 step 5: key exchange, queue, and (Q7) the plaintext copy.
+    this.sendKeyExchange(entry, true);
+    const outcome = ctx.pending.push(entry.nodeId, packet.slice());
+    if (outcome !== "queued") ctx.stats.drop(`pending_${outcome}`);
+    if (this.#plaintextFallback) return this.#output(entry, encodePilt(packet), "PILT");
+    return Promise.resolve();
+  }
+
+  /** Seals `packet` with the peer's context and sends it as PILS, in call order. */
+  seal(entry: PeerEntry, packet: Uint8Array): Promise<void> {
+    if (this.#window.tryAcquire()) return this.#startSeal(entry, packet);
+    return this.#window.acquire().then(() => this.#startSeal(entry, packet));
+  }
+
+  // Holds one window slot, released when the UDP send settles.
+  #startSeal(entry: PeerEntry, packet: Uint8Array): Promise<void> {
+    const crypto = entry.crypto;
+    if (crypto === undefined || this.#ctx.signal.aborted) {
+      this.#window.release();
+      return Promise.reject(new PilotError("tunnel_no_tunnel", `no tunnel to node ${entry.nodeId}`));
+    }
+    const sealing = crypto.seal(packet);
+    return new Promise<void>((resolve, reject) => {
+      this.#seals.push(sealing.then(
+        (sealed) => {
+          const frame = new Uint8Array(PILS_HEADER_SIZE + sealed.sealed.byteLength);
+          encodePilsHeader(this.#ctx.nodeId ?? 0, sealed.nonce, frame);
+          frame.set(sealed.sealed, PILS_HEADER_SIZE);
+          return { entry, frame, error: undefined, resolve, reject };
+        },
+        (error) => ({ entry, frame: undefined, error, resolve, reject }),
+      ));
+    });
+  }
+
+  #sendSealed(job: SealJob): void {
+    if (job.frame === undefined) {
+      this.#window.release();
+      job.reject(job.error);
+      return;
+    }
+    this.#output(job.entry, job.frame, "PILS").then(job.resolve, job.reject).finally(() =>
+      this.#window.release()
+    );
+  }
+
+  /** Sends a tunnel frame to the peer: through the beacon in relay mode (§3.11), else to its endpoint. */
+  #output(entry: PeerEntry, frame: Uint8Array, kind: "PILT" | "PILS" | "PILA" | "PILK"): Promise<void> {
+    const ctx = this.#ctx;
+    if (ctx.relay.has(entry.nodeId) && ctx.beacon !== undefined && ctx.nodeId !== undefined) {
+      let wrapped: Uint8Array;
+      try {
+        wrapped = wrapForRelay(ctx.nodeId, entry.nodeId, frame);
+      } catch (err) {
+        return Promise.reject(err); // a frame too large to wrap: the caller's promise says so
+      }
+      return this.sendRaw(wrapped, ctx.beacon, "relay");
+    }
+    if (entry.endpoint === undefined) {
+      return Promise.reject(new PilotError("tunnel_no_address", `no address for node ${entry.nodeId}`));
+    }
+    return this.sendRaw(frame, entry.endpoint, kind);
+  }
+
+  /** Counts and sends one datagram from the tunnel socket. */
+  sendRaw(bytes: Uint8Array, to: UdpAddr, kind: SentKind): Promise<void> {
+    this.#ctx.stats.sent(kind, bytes.byteLength);
+    return this.#ctx.udp.send(bytes, to);
+  }
+
+  /** Sends our key exchange to `entry`; `limited` applies the Q21/Q10 backoff. */
+  sendKeyExchange(entry: PeerEntry, limited: boolean): void {
+    const ctx = this.#ctx;
+    if (ctx.nodeId === undefined) return;
+    if (limited && !entry.backoff.take(ctx.now())) {
+      ctx.stats.drop("key_exchange_rate_limited");
+      return;
+    }
+    this.#ownFrame ??= ownKeyExchangeFrame(ctx.nodeId, ctx.keyPair, ctx.identity);
+    ctx.background(this.#output(entry, this.#ownFrame, ctx.identity === undefined ? "PILK" : "PILA"));
+  }
+}
