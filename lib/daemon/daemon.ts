@@ -255,6 +255,7 @@ export class Daemon implements AsyncDisposable {
         registry,
         beacon: beacon ?? "",
         endpoint: listenAddr,
+        tunnel: `${tunnel.localAddr.hostname}:${tunnel.localAddr.port}`,
         encrypt: config.encrypt,
       });
       return daemon;
