@@ -84,7 +84,9 @@ export class Dispatcher {
     this.#queue = [];
     this.#head = 0;
     this.#abort.abort();
-    if (left > 0) this.#options.logger.warn("webhook drain deadline passed, events dropped", { dropped: left });
+    if (left > 0) {
+      this.#options.logger.warn("webhook drain deadline passed, events dropped", { dropped: left });
+    }
   }
 
   #wakeWorker(): void {

@@ -35,7 +35,9 @@ export function encodeWebhookBody(
     throw new PilotError("service_webhook_node_id", `node id ${nodeId} is not a 32-bit unsigned integer`);
   }
   const timestamp = formatRfc3339Nano(typeof time === "bigint" ? time : dateToEpochNs(time));
-  const head = `{"event":${escapeGoJson(JSON.stringify(event))},"node_id":${nodeId},"timestamp":"${timestamp}"`;
+  const head = `{"event":${
+    escapeGoJson(JSON.stringify(event))
+  },"node_id":${nodeId},"timestamp":"${timestamp}"`;
   if (data === undefined || Object.keys(data).length === 0) return `${head}}`;
   let members: string;
   try {
