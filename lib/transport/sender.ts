@@ -211,9 +211,13 @@ export class StreamSender {
     const bytesAcked = seqDiff(ack, this.#lastAck);
     this.#lastAck = ack;
     const { removed } = this.#buffer.acknowledge(ack);
-    for (const segment of removed) {
-      // Karn: only segments sent once and never SACK-marked give a sample (§5.11).
-      if (segment.transmissions === 1 && !segment.sacked) this.#rtt.sample(nowMs - segment.lastSentMs);
+    // Karn: only segments sent once and never SACK-marked give a sample (§5.11). An ACK that also
+    // covers a retransmitted segment filled a hole: the segments behind it waited for the repair, not
+    // for the path, and sampling them would inflate the RTO until recovery stalls for seconds.
+    if (removed.every((segment) => segment.transmissions === 1)) {
+      for (const segment of removed) {
+        if (!segment.sacked) this.#rtt.sample(nowMs - segment.lastSentMs);
+      }
     }
     this.#lastTimeoutRetransmitMs = undefined;
     this.#cc.onAckAdvanced(bytesAcked, ack);
