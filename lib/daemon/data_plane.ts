@@ -2,7 +2,9 @@
  * The IPC commands that move data (control.md §9.2, §9.5, §9.6): Bind, Dial, Send, Close and SendTo,
  * and the pushes they cause (Accept, Recv, the end-of-stream CloseOK, RecvFrom). A port belongs to the
  * IPC client that bound it and a connection to the client that dialled or accepted it; when a client
- * goes away its connections are closed and its ports unbound. Connection ids are daemon-wide.
+ * goes away its connections are closed and its ports unbound. Connection ids are daemon-wide, but a
+ * client can send on or close only its own connections: another client's id is "not found", so one
+ * local program cannot cut another's streams by guessing small numbers.
  *
  * @module
  */
@@ -58,9 +60,9 @@ export class DataPlane implements DataPlaneCommands {
       case "dial":
         return await this.#dial(client, msg.address, msg.port);
       case "send":
-        return await this.#send(msg.connId, msg.data);
+        return await this.#send(client, msg.connId, msg.data);
       case "close":
-        this.#connOf(msg.connId)?.close();
+        this.#connOf(client, msg.connId)?.close();
         await client.send({ kind: "close_ok", connId: msg.connId });
         return;
       case "send_to":
@@ -148,8 +150,8 @@ export class DataPlane implements DataPlaneCommands {
     void this.#pump(client, conn);
   }
 
-  async #send(connId: number, data: Uint8Array): Promise<void> {
-    const conn = this.#connOf(connId);
+  async #send(client: IpcSession, connId: number, data: Uint8Array): Promise<void> {
+    const conn = this.#connOf(client, connId);
     if (conn === undefined) throw new PilotError("ipc_error", `connection ${connId} not found`);
     try {
       for (let offset = 0; offset < data.byteLength;) offset += await conn.write(data.subarray(offset));
@@ -196,9 +198,8 @@ export class DataPlane implements DataPlaneCommands {
     this.#owners.set(conn.id, client);
   }
 
-  #connOf(connId: number): OverlayConn | undefined {
-    const owner = this.#owners.get(connId);
-    return owner === undefined ? undefined : this.#clients.get(owner)?.conns.get(connId);
+  #connOf(client: IpcSession, connId: number): OverlayConn | undefined {
+    return this.#owners.get(connId) === client ? this.#clients.get(client)?.conns.get(connId) : undefined;
   }
 
   #resources(client: IpcSession): ClientResources {
