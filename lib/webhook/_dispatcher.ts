@@ -51,8 +51,9 @@ export class Dispatcher {
     this.#done = this.#run();
   }
 
-  /** Events waiting, plus the one being posted. */
+  /** Events waiting, plus the one being posted; 0 once aborted (those count as dropped). */
   get pending(): number {
+    if (this.#abort.signal.aborted) return 0;
     return this.#queue.length - this.#head + (this.#inFlight ? 1 : 0);
   }
 
