@@ -15,7 +15,7 @@ import {
 import { decodePila, encodeNonce, encodePilk, encodePilsHeader } from "../lib/protocol/mod.ts";
 import { Tunnel, TUNNEL_EVENTS } from "../lib/tunnel/mod.ts";
 import { ownKeyExchangeFrame } from "../lib/tunnel/key_exchange.ts";
-import { Inbox, RawPeer, type Received, testPacket } from "../lib/tunnel/_testing.ts";
+import { Inbox, RawPeer, type Received, testPacket, tunnelFacing } from "../lib/tunnel/_testing.ts";
 
 interface Harness extends AsyncDisposable {
   tunnel: Tunnel;
@@ -36,12 +36,7 @@ async function harness(options: { handshake?: boolean } = {}): Promise<Harness> 
   const keys = generateTunnelKeyPair();
   const packets = new Inbox<Received>();
   const events = new Inbox<{ name: string; data: unknown }>();
-  const tunnel = new Tunnel({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    nodeId: 1,
-    identity: generateIdentity(),
-    resolvePeer: () => Promise.resolve(raw.text),
-    lookupIdentityKey: (id) => id === 2 ? identity.publicKey : undefined,
+  const tunnel = tunnelFacing(raw, identity, {
     onPacket: (p, fromNode, info) =>
       packets.push({
         srcNode: p.src.node,

@@ -15,7 +15,7 @@ import {
 } from "../lib/protocol/mod.ts";
 import { Tunnel } from "../lib/tunnel/mod.ts";
 import { ownKeyExchangeFrame } from "../lib/tunnel/key_exchange.ts";
-import { type Datagram, Inbox, RawPeer, testPacket } from "../lib/tunnel/_testing.ts";
+import { type Datagram, Inbox, RawPeer, testPacket, tunnelFacing } from "../lib/tunnel/_testing.ts";
 
 function totalBytes(datagrams: readonly Datagram[]): number {
   return datagrams.reduce((sum, d) => sum + d.bytes.byteLength, 0);
@@ -24,13 +24,7 @@ function totalBytes(datagrams: readonly Datagram[]): number {
 Deno.test("tunnel stats: bytesOut is the size of every datagram sent, key exchanges and PILS framing included", async () => {
   await using raw = new RawPeer();
   const rawIdentity = generateIdentity();
-  await using tunnel = new Tunnel({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    nodeId: 1,
-    identity: generateIdentity(),
-    resolvePeer: () => Promise.resolve(raw.text),
-    lookupIdentityKey: (id) => id === 2 ? rawIdentity.publicKey : undefined,
-  });
+  await using tunnel = tunnelFacing(raw, rawIdentity);
   assert.equal(tunnel.stats().bytesOut, 0);
   assert.equal(tunnel.stats().bytesIn, 0);
   const syn = testPacket(1, 2, 0, new Uint8Array(100));

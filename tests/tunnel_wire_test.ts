@@ -14,7 +14,7 @@ import {
 import { decodePacket, decodePila, decodePils, encodePilk, readNonceCounter } from "../lib/protocol/mod.ts";
 import { Tunnel, TUNNEL_EVENTS } from "../lib/tunnel/mod.ts";
 import { ownKeyExchangeFrame } from "../lib/tunnel/key_exchange.ts";
-import { Inbox, RawPeer, testPacket } from "../lib/tunnel/_testing.ts";
+import { Inbox, RawPeer, testPacket, tunnelFacing } from "../lib/tunnel/_testing.ts";
 
 const TV8 = {
   alicePrivate: "77076D0A7318A57D3C16C17251B26645DF4C2F87EBC0992AB177FBA51DB92C2A",
@@ -35,13 +35,7 @@ Deno.test("tunnel wire: an encrypting sender's opening sequence is PILA, PILA, P
   await using raw = new RawPeer();
   const rawIdentity = generateIdentity();
   const rawKeys = generateTunnelKeyPair();
-  await using tunnel = new Tunnel({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    nodeId: 1,
-    identity: generateIdentity(),
-    resolvePeer: () => Promise.resolve(raw.text),
-    lookupIdentityKey: (id) => id === 2 ? rawIdentity.publicKey : undefined,
-  });
+  await using tunnel = tunnelFacing(raw, rawIdentity);
   const syn = testPacket(1, 2, 0);
   await tunnel.send(2, syn);
   await raw.inbox.waitFor((d) => d.length >= 3, "three opening frames");

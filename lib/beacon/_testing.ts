@@ -1,10 +1,17 @@
 /**
- * Test-only helpers: a UDP peer on loopback that waits for datagrams under a deadline.
+ * Test-only helpers: a UDP peer on loopback that waits for datagrams under a deadline, and the inputs
+ * the beacon tests share.
  *
  * @module
  */
 
 import { type UdpAddr, UdpEndpoint } from "../net/mod.ts";
+
+/** Loopback, port 0: where every test socket and server binds. */
+export const LOOPBACK: UdpAddr = { hostname: "127.0.0.1", port: 0 };
+
+/** TV-5 (a PILT frame), hex: the frame the relay tests carry. */
+export const TV5 = "50494c5411010000000000000001000000000002c00003e800000000000000000200145ed874";
 
 /** A loopback UDP socket for tests; `next()` fails with `what` when nothing arrives in time. */
 export class TestPeer implements AsyncDisposable {

@@ -7,11 +7,8 @@ import {
 } from "../protocol/beacon_message.ts";
 import { advertisedEndpoint, BeaconLink, type DatagramSend, discoverEndpoint } from "./client.ts";
 import { startBeacon } from "./server.ts";
-import { TestPeer } from "./_testing.ts";
+import { LOOPBACK, TestPeer, TV5 } from "./_testing.ts";
 import type { UdpAddr } from "../net/mod.ts";
-
-const LOOPBACK = { hostname: "127.0.0.1", port: 0 };
-const TV5 = "50494c5411010000000000000001000000000002c00003e800000000000000000200145ed874";
 
 Deno.test("beacon client: start-up discovery learns the temporary socket's endpoint from our beacon", async () => {
   await using beacon = startBeacon(LOOPBACK);

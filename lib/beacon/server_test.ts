@@ -8,14 +8,10 @@ import {
   MAX_SYNC_NODES,
 } from "../protocol/beacon_message.ts";
 import { startBeacon } from "./server.ts";
-import { TestPeer } from "./_testing.ts";
-import type { UdpAddr } from "../net/mod.ts";
-
-const LOOPBACK = { hostname: "127.0.0.1", port: 0 };
-const TV5 = "50494c5411010000000000000001000000000002c00003e800000000000000000200145ed874";
+import { LOOPBACK, TestPeer, TV5 } from "./_testing.ts";
+import { formatUdpAddr, type UdpAddr } from "../net/mod.ts";
 
 const discover = (nodeId: number) => encodeBeaconMessage({ type: "discover", nodeId });
-const endpointOf = (addr: UdpAddr) => `${addr.hostname}:${addr.port}`;
 
 function endpointIn(bytes: Uint8Array): string {
   const msg = decodeBeaconMessage(bytes);
@@ -29,7 +25,7 @@ function endpointIn(bytes: Uint8Array): string {
 async function register(peer: TestPeer, nodeId: number, beacon: UdpAddr): Promise<void> {
   await peer.send(discover(nodeId), beacon);
   const [reply] = await peer.next(`discover reply for node ${nodeId}`);
-  assert.equal(endpointIn(reply), endpointOf(peer.addr));
+  assert.equal(endpointIn(reply), formatUdpAddr(peer.addr));
 }
 
 interface Captured {
@@ -75,7 +71,7 @@ Deno.test("beacon server: every captured request gets a reply of the captured la
       // The captured endpoint was the receiver's own (discover reply) or the other daemon's (punch command).
       const other = to === "daemonA" ? b : a;
       const want = got[0] === 0x02 ? peers[to].addr : other.addr;
-      assert.equal(endpointIn(got), endpointOf(want));
+      assert.equal(endpointIn(got), formatUdpAddr(want));
     }
     assert.ok(replies >= 7);
   }
@@ -91,11 +87,11 @@ Deno.test("beacon server: two sockets discovering each learn their own endpoint,
     const found = beacon.lookup(id);
     return found === undefined ? undefined : formatEndpoint(found);
   };
-  assert.equal(lookup(100), endpointOf(a.addr));
-  assert.equal(lookup(200), endpointOf(b.addr));
+  assert.equal(lookup(100), formatUdpAddr(a.addr));
+  assert.equal(lookup(200), formatUdpAddr(b.addr));
   // Re-discovering from another socket overwrites the entry, as in the reference.
   await register(b, 100, beacon.addr);
-  assert.equal(lookup(100), endpointOf(b.addr));
+  assert.equal(lookup(100), formatUdpAddr(b.addr));
   assert.equal(beacon.stats().nodes, 2);
 });
 
@@ -110,8 +106,8 @@ Deno.test("beacon server: a punch request sends each side a punch command with t
   const [toB] = await b.next("punch command to the target");
   assert.equal(toA[0], 0x04);
   assert.equal(toB[0], 0x04);
-  assert.equal(endpointIn(toA), endpointOf(b.addr));
-  assert.equal(endpointIn(toB), endpointOf(a.addr));
+  assert.equal(endpointIn(toA), formatUdpAddr(b.addr));
+  assert.equal(endpointIn(toB), formatUdpAddr(a.addr));
   assert.equal(beacon.lookup(100)?.port, a.addr.port);
 });
 

@@ -101,6 +101,25 @@ export class RawPeer implements AsyncDisposable {
   }
 }
 
+/**
+ * Node 1's tunnel (encrypting, with an identity) facing a raw peer as node 2: the "registry" resolves
+ * node 2 to `raw` and knows `rawIdentity` as its key. Close it with `await using` or `close()`.
+ */
+export function tunnelFacing(
+  raw: RawPeer,
+  rawIdentity: Identity,
+  options: Partial<Omit<TunnelOptions, "listen">> = {},
+): Tunnel {
+  return new Tunnel({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    nodeId: 1,
+    identity: generateIdentity(),
+    resolvePeer: () => Promise.resolve(raw.text),
+    lookupIdentityKey: (id) => id === 2 ? rawIdentity.publicKey : undefined,
+    ...options,
+  });
+}
+
 /** A packet as a test keeps it (the payload copied out of the receive buffer). */
 export interface Received {
   readonly srcNode: number;

@@ -20,9 +20,9 @@ import { TunnelStatsCounter } from "./stats.ts";
 /** The registry `resolve` of a node: its `real_addr` as `host:port`. */
 export type PeerResolver = (nodeId: number, signal: AbortSignal) => Promise<string>;
 
-/** Options of {@linkcode TunnelContext}. */
-export interface TunnelContextOptions {
-  readonly udp: UdpEndpoint;
+/** The tunnel's settings, fixed at construction. */
+export interface TunnelConfig {
+  /** Aborted when the tunnel closes. */
   readonly signal: AbortSignal;
   readonly encrypt: boolean;
   readonly identity: Identity | undefined;
@@ -31,21 +31,15 @@ export interface TunnelContextOptions {
   readonly resolvePeer: PeerResolver | undefined;
   readonly onEvent: TunnelEventHandler | undefined;
   readonly log: Logger;
+  /** Milliseconds, for rate limits. */
   readonly now: () => number;
 }
 
 /** The tunnel's shared state. */
 export class TunnelContext {
+  readonly config: TunnelConfig;
+  /** The one socket, for peers and the beacon alike. */
   readonly udp: UdpEndpoint;
-  /** Aborted when the tunnel closes. */
-  readonly signal: AbortSignal;
-  readonly encrypt: boolean;
-  readonly identity: Identity | undefined;
-  readonly keyPair: TunnelKeyPair;
-  readonly beacon: UdpAddr | undefined;
-  readonly resolvePeer: PeerResolver | undefined;
-  readonly log: Logger;
-  readonly now: () => number;
   readonly table: PeerTable = new PeerTable();
   readonly relay: RelayPeers = new RelayPeers();
   readonly pending: PendingQueues = new PendingQueues();
@@ -54,28 +48,20 @@ export class TunnelContext {
   readonly jobs: Set<Promise<void>> = new Set();
   /** Our node ID once registered; set only through `Tunnel.setNodeId`. */
   nodeId: number | undefined;
-  #onEvent: TunnelEventHandler | undefined;
 
-  constructor(options: TunnelContextOptions) {
-    this.udp = options.udp;
-    this.signal = options.signal;
-    this.encrypt = options.encrypt;
-    this.identity = options.identity;
-    this.keyPair = options.keyPair;
-    this.beacon = options.beacon;
-    this.resolvePeer = options.resolvePeer;
-    this.#onEvent = options.onEvent;
-    this.log = options.log;
-    this.now = options.now;
+  constructor(config: TunnelConfig, udp: UdpEndpoint) {
+    this.config = config;
+    this.udp = udp;
   }
 
   /** Hands an event to the daemon; a throwing handler is logged, never propagated. */
   emit<N extends TunnelEventName>(name: N, data: TunnelEventData[N]): void {
-    if (this.#onEvent === undefined) return;
+    const onEvent = this.config.onEvent;
+    if (onEvent === undefined) return;
     try {
-      this.#onEvent(name, data);
+      onEvent(name, data);
     } catch (err) {
-      this.log.error("tunnel event handler failed", { event: name, error: String(err) });
+      this.config.log.error("tunnel event handler failed", { event: name, error: String(err) });
     }
   }
 
@@ -87,7 +73,7 @@ export class TunnelContext {
 
   /** Logs a broken invariant. */
   bug(err: unknown): void {
-    this.log.error("tunnel internal error", {
+    this.config.log.error("tunnel internal error", {
       error: err instanceof Error ? err.stack ?? err.message : String(err),
     });
   }

@@ -59,8 +59,8 @@ export class KeyExchangeHandler {
     this.#release = options.release;
     this.#identityKeys = new IdentityKeys({
       lookup: options.lookupIdentityKey,
-      now: ctx.now,
-      signal: ctx.signal,
+      now: ctx.config.now,
+      signal: ctx.config.signal,
     });
   }
 
@@ -81,7 +81,7 @@ export class KeyExchangeHandler {
     const ctx = this.#ctx;
     const size = kind === "PILA" ? PILA_SIZE : PILK_SIZE;
     if (bytes.byteLength < size) return ctx.stats.drop("short_frame");
-    if (!ctx.encrypt) return ctx.stats.drop("encryption_off");
+    if (!ctx.config.encrypt) return ctx.stats.drop("encryption_off");
     if (ctx.jobs.size >= MAX_KEY_EXCHANGE_JOBS) return ctx.stats.drop("key_exchange_busy");
     const copy = bytes.slice(0, size);
     const node = senderNodeOf(copy);
@@ -117,7 +117,7 @@ export class KeyExchangeHandler {
         if (fresh === undefined || !verifyPila(fresh, pila)) return ctx.stats.drop("pila_wrong_key");
       }
       authenticated = true;
-    } else if (ctx.identity !== undefined) {
+    } else if (ctx.config.identity !== undefined) {
       const answer = await this.#identityKeys.get(node);
       if (answer.state !== "none") {
         // §3.7 PILK step 1: the node must authenticate; offer ours to its known endpoint.
@@ -127,7 +127,7 @@ export class KeyExchangeHandler {
         return;
       }
     }
-    if (ctx.signal.aborted) return;
+    if (ctx.config.signal.aborted) return;
     const entry = ctx.table.getOrCreate(node);
     if (entry === undefined) return ctx.stats.drop("peer_table_full");
     if (isRetiredKey(entry, x25519Public)) return ctx.stats.drop("retired_key"); // Q11
@@ -139,7 +139,7 @@ export class KeyExchangeHandler {
       crypto.authenticated ||= authenticated;
     } else {
       try {
-        crypto = PeerCrypto.derive(ctx.keyPair, x25519Public, { authenticated });
+        crypto = PeerCrypto.derive(ctx.config.keyPair, x25519Public, { authenticated });
       } catch (err) {
         return ctx.dropError(err, "bad_peer_key");
       }

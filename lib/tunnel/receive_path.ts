@@ -112,9 +112,10 @@ export class ReceivePath {
       if (beacon === undefined && this.#opens.size < this.#maxOpens) return undefined;
       return this.#catchUp(beacon);
     }, {
-      signal: ctx.signal,
+      signal: ctx.config.signal,
       maxFailures: MAX_RECEIVE_FAILURES,
-      onGiveUp: (err) => ctx.log.error("tunnel receive failed repeatedly, stopping", { error: String(err) }),
+      onGiveUp: (err) =>
+        ctx.config.log.error("tunnel receive failed repeatedly, stopping", { error: String(err) }),
       onHandlerError: (err) => ctx.bug(err),
     });
   }
@@ -149,7 +150,7 @@ export class ReceivePath {
         this.#keyExchanges.receive(kind, bytes, from, relayed);
         return undefined;
       case "PILP":
-        this.#ctx.log.debug("tunnel punch received", { from: formatUdpAddr(from) });
+        this.#ctx.config.log.debug("tunnel punch received", { from: formatUdpAddr(from) });
         return undefined;
       default: {
         const never: never = kind;
@@ -176,7 +177,7 @@ export class ReceivePath {
   onPils(bytes: Uint8Array, from: UdpAddr, relayed: boolean): void {
     const ctx = this.#ctx;
     if (bytes.byteLength < PILS_MIN_SIZE) return ctx.stats.drop("short_frame");
-    if (!ctx.encrypt) return ctx.stats.drop("encryption_off");
+    if (!ctx.config.encrypt) return ctx.stats.drop("encryption_off");
     const node = senderNodeOf(bytes);
     if (this.#keyExchanges.hold(node, bytes, from, relayed)) return;
     const entry = ctx.table.get(node);
@@ -234,7 +235,7 @@ export class ReceivePath {
     try {
       this.#onPacket(packet, node, info);
     } catch (err) {
-      this.#ctx.log.error("tunnel packet handler failed", { error: String(err), node });
+      this.#ctx.config.log.error("tunnel packet handler failed", { error: String(err), node });
     }
   }
 
@@ -244,30 +245,32 @@ export class ReceivePath {
     const existing = ctx.table.get(node);
     if (existing?.endpoint !== undefined) return existing;
     // Encryption mode learns only nodes that proved a key (spoofed sources stay out).
-    if (ctx.encrypt && existing?.crypto === undefined) return undefined;
+    if (ctx.config.encrypt && existing?.crypto === undefined) return undefined;
     const entry = existing ?? ctx.table.getOrCreate(node);
     if (entry === undefined) {
       ctx.stats.drop("peer_table_full");
       return undefined;
     }
-    const endpoint = relayed && ctx.beacon !== undefined ? ctx.beacon : from;
+    const endpoint = relayed && ctx.config.beacon !== undefined ? ctx.config.beacon : from;
     entry.endpoint = endpoint;
     ctx.emit(TUNNEL_EVENTS.peerAdded, { peer_node_id: node, endpoint: formatUdpAddr(endpoint) });
-    if (ctx.encrypt) this.#send.sendKeyExchange(entry, true);
+    if (ctx.config.encrypt) this.#send.sendKeyExchange(entry, true);
     return entry;
   }
 
   /** Q13 (plaintext): moves the endpoint to a new source only when the registry agrees. */
   #checkPlaintextEndpoint(entry: PeerEntry, from: UdpAddr): void {
     const ctx = this.#ctx;
-    if (ctx.encrypt || ctx.resolvePeer === undefined || sameUdpAddr(entry.endpoint, from)) return;
-    const now = ctx.now();
+    if (ctx.config.encrypt || ctx.config.resolvePeer === undefined || sameUdpAddr(entry.endpoint, from)) {
+      return;
+    }
+    const now = ctx.config.now();
     if (now - entry.lastEndpointCheck < ENDPOINT_REFRESH_INTERVAL_MS) return;
     entry.lastEndpointCheck = now;
-    const resolver = ctx.resolvePeer;
+    const resolver = ctx.config.resolvePeer;
     void ctx.track((async () => {
       try {
-        const { host, port } = splitHostPort(await resolver(entry.nodeId, ctx.signal));
+        const { host, port } = splitHostPort(await resolver(entry.nodeId, ctx.config.signal));
         entry.resolved = { hostname: host, port };
       } catch {
         // No answer (private node, registry down): the endpoint simply stays where it is.
@@ -275,7 +278,10 @@ export class ReceivePath {
         return;
       }
       if (sameUdpAddr(entry.resolved, from)) {
-        ctx.log.info("tunnel peer endpoint moved", { node: entry.nodeId, endpoint: formatUdpAddr(from) });
+        ctx.config.log.info("tunnel peer endpoint moved", {
+          node: entry.nodeId,
+          endpoint: formatUdpAddr(from),
+        });
         entry.endpoint = from;
       }
     })());
@@ -284,7 +290,7 @@ export class ReceivePath {
   async #onBeacon(bytes: Uint8Array, from: UdpAddr): Promise<void> {
     const ctx = this.#ctx;
     const link = this.#beaconLink;
-    if (link === undefined || ctx.beacon === undefined || !sameUdpAddr(from, ctx.beacon)) {
+    if (link === undefined || ctx.config.beacon === undefined || !sameUdpAddr(from, ctx.config.beacon)) {
       ctx.stats.drop("beacon_untrusted_source");
       return;
     }
@@ -293,7 +299,7 @@ export class ReceivePath {
     const sender = delivery.senderId;
     if (ctx.relay.activate(sender)) ctx.emit(TUNNEL_EVENTS.relayActivated, { peer_node_id: sender });
     const entry = ctx.table.getOrCreate(sender);
-    if (entry !== undefined && entry.endpoint === undefined) entry.endpoint = ctx.beacon;
+    if (entry !== undefined && entry.endpoint === undefined) entry.endpoint = ctx.config.beacon;
     const frame = delivery.frame;
     if (frame.byteLength < 4) return;
     const kind = classifyDatagram(frame);

@@ -79,7 +79,7 @@ export class SendPath {
   /** §3.6: see `Tunnel.send` for the contract and the codes. */
   send(nodeId: number, packet: Uint8Array): Promise<void> {
     const ctx = this.#ctx;
-    if (ctx.signal.aborted) {
+    if (ctx.config.signal.aborted) {
       return Promise.reject(new PilotError("tunnel_closed", "tunnel is closed"));
     }
     if (ctx.nodeId === undefined) {
@@ -99,7 +99,7 @@ export class SendPath {
 
   #entryForSend(nodeId: number): Promise<PeerEntry> {
     const ctx = this.#ctx;
-    const resolver = ctx.resolvePeer;
+    const resolver = ctx.config.resolvePeer;
     if (resolver === undefined) {
       return Promise.reject(new PilotError("tunnel_no_tunnel", `no tunnel to node ${nodeId}`));
     }
@@ -109,24 +109,26 @@ export class SendPath {
       (async () => {
         let addr: UdpAddr;
         try {
-          const { host, port } = splitHostPort(await resolver(nodeId, ctx.signal));
+          const { host, port } = splitHostPort(await resolver(nodeId, ctx.config.signal));
           addr = { hostname: host === "" ? "127.0.0.1" : host, port };
         } catch (cause) {
           const detail = cause instanceof Error ? cause.message : String(cause);
           throw new PilotError("tunnel_resolve_failed", `resolve node ${nodeId}: ${detail}`, { cause });
         }
-        if (ctx.signal.aborted) throw new PilotError("tunnel_closed", "tunnel is closed");
+        if (ctx.config.signal.aborted) throw new PilotError("tunnel_closed", "tunnel is closed");
         const entry = ctx.table.getOrCreate(nodeId);
         if (entry === undefined) {
           throw new PilotError("tunnel_table_full", `no tunnel to node ${nodeId}: peer table is full`);
         }
-        if (ctx.beacon !== undefined && ctx.nodeId !== undefined) {
-          ctx.background(this.sendRaw(punchRequestMessage(ctx.nodeId, nodeId), ctx.beacon, "punch_request"));
+        if (ctx.config.beacon !== undefined && ctx.nodeId !== undefined) {
+          ctx.background(
+            this.sendRaw(punchRequestMessage(ctx.nodeId, nodeId), ctx.config.beacon, "punch_request"),
+          );
         }
         entry.resolved = addr;
         if (entry.endpoint === undefined) {
           entry.endpoint = addr;
-          if (ctx.encrypt && entry.crypto === undefined) this.sendKeyExchange(entry, true);
+          if (ctx.config.encrypt && entry.crypto === undefined) this.sendKeyExchange(entry, true);
         }
         return entry;
       })().finally(() => this.#resolving.delete(nodeId)),
@@ -137,7 +139,7 @@ export class SendPath {
 
   #sendTo(entry: PeerEntry, packet: Uint8Array): Promise<void> {
     const ctx = this.#ctx;
-    if (!ctx.encrypt) return this.#output(entry, encodePilt(packet), "PILT");
+    if (!ctx.config.encrypt) return this.#output(entry, encodePilt(packet), "PILT");
     if (entry.crypto !== undefined) return this.seal(entry, packet);
     // §3.6 step 5: key exchange, queue, and (Q7) the plaintext copy.
     this.sendKeyExchange(entry, true);
@@ -156,7 +158,7 @@ export class SendPath {
   // Holds one window slot, released when the UDP send settles.
   #startSeal(entry: PeerEntry, packet: Uint8Array): Promise<void> {
     const crypto = entry.crypto;
-    if (crypto === undefined || this.#ctx.signal.aborted) {
+    if (crypto === undefined || this.#ctx.config.signal.aborted) {
       this.#window.release();
       return Promise.reject(new PilotError("tunnel_no_tunnel", `no tunnel to node ${entry.nodeId}`));
     }
@@ -188,14 +190,14 @@ export class SendPath {
   /** Sends a tunnel frame to the peer: through the beacon in relay mode (§3.11), else to its endpoint. */
   #output(entry: PeerEntry, frame: Uint8Array, kind: "PILT" | "PILS" | "PILA" | "PILK"): Promise<void> {
     const ctx = this.#ctx;
-    if (ctx.relay.has(entry.nodeId) && ctx.beacon !== undefined && ctx.nodeId !== undefined) {
+    if (ctx.relay.has(entry.nodeId) && ctx.config.beacon !== undefined && ctx.nodeId !== undefined) {
       let wrapped: Uint8Array;
       try {
         wrapped = wrapForRelay(ctx.nodeId, entry.nodeId, frame);
       } catch (err) {
         return Promise.reject(err); // a frame too large to wrap: the caller's promise says so
       }
-      return this.sendRaw(wrapped, ctx.beacon, "relay");
+      return this.sendRaw(wrapped, ctx.config.beacon, "relay");
     }
     if (entry.endpoint === undefined) {
       return Promise.reject(new PilotError("tunnel_no_address", `no address for node ${entry.nodeId}`));
@@ -213,11 +215,11 @@ export class SendPath {
   sendKeyExchange(entry: PeerEntry, limited: boolean): void {
     const ctx = this.#ctx;
     if (ctx.nodeId === undefined) return;
-    if (limited && !entry.backoff.take(ctx.now())) {
+    if (limited && !entry.backoff.take(ctx.config.now())) {
       ctx.stats.drop("key_exchange_rate_limited");
       return;
     }
-    this.#ownFrame ??= ownKeyExchangeFrame(ctx.nodeId, ctx.keyPair, ctx.identity);
-    ctx.background(this.#output(entry, this.#ownFrame, ctx.identity === undefined ? "PILK" : "PILA"));
+    this.#ownFrame ??= ownKeyExchangeFrame(ctx.nodeId, ctx.config.keyPair, ctx.config.identity);
+    ctx.background(this.#output(entry, this.#ownFrame, ctx.config.identity === undefined ? "PILK" : "PILA"));
   }
 }

@@ -127,7 +127,6 @@ export class Tunnel implements AsyncDisposable {
       bindHint: "pick a free port with -listen, or :0 for any",
     });
     const ctx = new TunnelContext({
-      udp,
       signal: this.#abort.signal,
       encrypt: options.encrypt ?? true,
       identity: options.identity,
@@ -137,7 +136,7 @@ export class Tunnel implements AsyncDisposable {
       onEvent: options.onEvent,
       log,
       now: options.now ?? (() => performance.now()),
-    });
+    }, udp);
     ctx.nodeId = options.nodeId;
     this.#ctx = ctx;
     const send = new SendPath(ctx, {
@@ -145,8 +144,8 @@ export class Tunnel implements AsyncDisposable {
       maxSendsInFlight: options.maxSendsInFlight ?? MAX_SENDS_IN_FLIGHT,
     });
     this.#send = send;
-    const beaconLink = ctx.beacon === undefined ? undefined : new BeaconLink({
-      beacon: ctx.beacon,
+    const beaconLink = ctx.config.beacon === undefined ? undefined : new BeaconLink({
+      beacon: ctx.config.beacon,
       send: (bytes, to) => send.sendRaw(bytes, to, "PILP"),
       logger: log,
     });
@@ -174,17 +173,17 @@ export class Tunnel implements AsyncDisposable {
 
   /** Our X25519 public key (announced in every key exchange). */
   get publicKey(): Uint8Array {
-    return new Uint8Array(this.#ctx.keyPair.publicKey);
+    return new Uint8Array(this.#ctx.config.keyPair.publicKey);
   }
 
   /** True when frames are encrypted with peers that answer key exchanges. */
   get encrypt(): boolean {
-    return this.#ctx.encrypt;
+    return this.#ctx.config.encrypt;
   }
 
   /** True when a beacon is configured (relay fallback is possible). */
   get hasBeacon(): boolean {
-    return this.#ctx.beacon !== undefined;
+    return this.#ctx.config.beacon !== undefined;
   }
 
   /** Sets our node ID after (re-)registration; key exchanges carry it from now on. */
@@ -196,7 +195,7 @@ export class Tunnel implements AsyncDisposable {
 
   /** Sends Discover with our node ID to the beacon from the tunnel socket (control.md §5.4 step 2). */
   async announce(): Promise<void> {
-    const { beacon, nodeId } = this.#ctx;
+    const { config: { beacon }, nodeId } = this.#ctx;
     if (beacon === undefined || nodeId === undefined) return;
     await this.#send.sendRaw(discoverMessage(nodeId), beacon, "discover");
   }
@@ -207,7 +206,7 @@ export class Tunnel implements AsyncDisposable {
     if (!ctx.relay.activate(nodeId)) return;
     // A new path: key exchanges sent so far went the dead way, so offer ours again at once through it.
     const entry = ctx.table.get(nodeId);
-    if (entry === undefined || !ctx.encrypt || entry.crypto !== undefined) return;
+    if (entry === undefined || !ctx.config.encrypt || entry.crypto !== undefined) return;
     entry.backoff.reset();
     this.#send.sendKeyExchange(entry, true);
   }
