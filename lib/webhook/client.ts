@@ -36,6 +36,7 @@ export interface WebhookClientOptions {
   url: string;
   /** The daemon's node id, read at each emit. */
   nodeId: () => number;
+  /** Where drops and failed POSTs are reported; default none. */
   logger?: Logger;
   /** Events waiting per URL; default 1024. */
   queueCapacity?: number;
@@ -98,6 +99,7 @@ export class WebhookClient implements AsyncDisposable {
   #dropsSinceWarn = 0;
   #closing: Promise<void> | undefined;
 
+  /** Starts the worker for `options.url` at once (none when it is empty). */
   constructor(options: WebhookClientOptions) {
     this.#options = options;
     this.#logger = options.logger ?? NULL_LOGGER;
