@@ -141,6 +141,7 @@ export class Stack implements AsyncDisposable {
   #queueMark: number;
   #roomWaiters: (() => void)[] = [];
   #settleWaiters: (() => void)[] = [];
+  #emptyWaiters: (() => void)[] = [];
   #flushing = false;
   #closed = false;
   #driver: ConnDriver;
@@ -176,6 +177,12 @@ export class Stack implements AsyncDisposable {
   /** Connections in the table, any state (TIME_WAIT included). */
   get connectionCount(): number {
     return this.#table.size;
+  }
+
+  /** Resolves once the table holds no connection at all (TIME_WAIT included). */
+  whenEmpty(): Promise<void> {
+    if (this.#table.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
   }
 
   /** Sink calls outstanding plus packets queued behind them. */
@@ -462,6 +469,7 @@ export class Stack implements AsyncDisposable {
         this.#records.delete(action.connection);
         record?.events?.removed(action.reason);
         record?.dial?.reject(new PilotError("transport_closed", "connection closed while dialling"));
+        if (this.#table.size === 0) { for (const wake of this.#emptyWaiters.splice(0)) wake(); }
         return;
       }
       case "event":

@@ -7,7 +7,7 @@
  */
 
 import { Prng } from "../../lib/protocol/_fuzz.ts";
-import type { Address } from "../../lib/protocol/mod.ts";
+import type { Address, Packet } from "../../lib/protocol/mod.ts";
 import type { TransportConfig } from "../../lib/transport/config.ts";
 import { Stack } from "../../lib/transport/stack.ts";
 import type { StackOptions } from "../../lib/transport/stack.ts";
@@ -117,6 +117,8 @@ export interface StackPairOptions {
   faults?: Faults;
   config?: Partial<TransportConfig>;
   stack?: Partial<StackOptions>;
+  /** Sees every packet a tunnel delivers, before its stack does. */
+  tap?: (side: "a" | "b", packet: Packet) => void;
 }
 
 /** Two connected nodes, 0:0000.0000.0001 (a) and 0:0000.0000.0002 (b). */
@@ -143,14 +145,20 @@ export function stackPair(options: StackPairOptions): StackPair {
     nodeId: 2,
     encrypt: options.encrypt,
     resolvePeer: () => Promise.resolve(`127.0.0.1:${relay?.addr.port ?? portA}`),
-    onPacket: (packet, from) => holder.b?.receive(packet, from),
+    onPacket: (packet, from) => {
+      options.tap?.("b", packet);
+      holder.b?.receive(packet, from);
+    },
   });
   const tunnelA = new Tunnel({
     listen: { hostname: "127.0.0.1", port: 0 },
     nodeId: 1,
     encrypt: options.encrypt,
     resolvePeer: () => Promise.resolve(`127.0.0.1:${relay?.addr.port ?? portB}`),
-    onPacket: (packet, from) => holder.a?.receive(packet, from),
+    onPacket: (packet, from) => {
+      options.tap?.("a", packet);
+      holder.a?.receive(packet, from);
+    },
   });
   portA = tunnelA.localAddr.port;
   portB = tunnelB.localAddr.port;
