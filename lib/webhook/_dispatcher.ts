@@ -109,6 +109,11 @@ export class Dispatcher {
       }
       const item = this.#queue[this.#head];
       this.#head += 1;
+      // A queue that never empties would otherwise keep every posted body behind the head.
+      if (this.#head >= this.#options.capacity) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
       if (item === undefined) continue;
       this.#inFlight = true;
       try {
