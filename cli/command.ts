@@ -6,9 +6,32 @@
  * @module
  */
 
+import { fstatSync } from "node:fs";
 import { PilotError } from "../lib/errors.ts";
 import type { CliEnvironment } from "./env.ts";
 import type { Renderer } from "./render.ts";
+
+/** Standard input as `connect`'s pipe mode reads it (§10.1). */
+export interface StdinSource {
+  /** True for a character device: a terminal, and also `/dev/null`, as the reference checks. */
+  isCharDevice(): Promise<boolean>;
+  readonly readable: ReadableStream<Uint8Array>;
+}
+
+/** The process's standard input. */
+export const PROCESS_STDIN: StdinSource = {
+  isCharDevice(): Promise<boolean> {
+    try {
+      return Promise.resolve(fstatSync(0).isCharacterDevice());
+    } catch {
+      // fstat refused (a closed stdin): fall back to the terminal check.
+      return Promise.resolve(Deno.stdin.isTerminal());
+    }
+  },
+  get readable(): ReadableStream<Uint8Array> {
+    return Deno.stdin.readable;
+  },
+};
 
 /** What a command runs with. */
 export interface CommandContext {
@@ -16,6 +39,8 @@ export interface CommandContext {
   readonly args: readonly string[];
   readonly out: Renderer;
   readonly env: CliEnvironment;
+  /** Standard input; the process's when absent. */
+  readonly stdin?: StdinSource;
 }
 
 /** A command; `void` means exit 0. */

@@ -7,7 +7,7 @@
  */
 
 import { PilotError } from "../lib/errors.ts";
-import type { CommandRun } from "./command.ts";
+import type { CommandRun, StdinSource } from "./command.ts";
 import { findCommand } from "./command_table.ts";
 import { type CliEnvironment, PROCESS_ENV } from "./env.ts";
 import { EXIT, type OutputSink, Renderer } from "./render.ts";
@@ -18,6 +18,9 @@ export interface PilotctlIo {
   env?: CliEnvironment;
   stdout?: OutputSink;
   stderr?: OutputSink;
+  stdin?: StdinSource;
+  /** Whether stdout counts as a terminal (progress meters); default: asks the real stdout. */
+  isTerminal?: boolean;
 }
 
 /**
@@ -35,7 +38,7 @@ export async function runPilotctl(argv: readonly string[], io: PilotctlIo = {}):
   // §2.1: the exact token `--json` is a global switch wherever it appears, and is never an argument.
   const json = argv.includes("--json");
   const args = argv.filter((arg) => arg !== "--json");
-  const out = new Renderer({ json, stdout: io.stdout, stderr: io.stderr });
+  const out = new Renderer({ json, stdout: io.stdout, stderr: io.stderr, isTerminal: io.isTerminal });
   const env = io.env ?? PROCESS_ENV;
   if (args.length === 0) return out.usage(USAGE_TEXT);
   const [word, ...rest] = args;
@@ -71,7 +74,7 @@ export async function runPilotctl(argv: readonly string[], io: PilotctlIo = {}):
     commandArgs = subArgs;
   }
   try {
-    return (await run({ args: commandArgs, out, env })) ?? EXIT.OK;
+    return (await run({ args: commandArgs, out, env, stdin: io.stdin })) ?? EXIT.OK;
   } catch (err) {
     return out.error(err);
   }

@@ -153,6 +153,8 @@ export interface RendererOptions {
   json: boolean;
   stdout?: OutputSink;
   stderr?: OutputSink;
+  /** Whether stdout is a terminal (progress meters); default `Deno.stdout.isTerminal()`. */
+  isTerminal?: boolean;
 }
 
 /** Prints one invocation's output in the mode chosen by `--json` (§4.1–§4.3). */
@@ -160,11 +162,18 @@ export class Renderer {
   readonly json: boolean;
   readonly #stdout: OutputSink;
   readonly #stderr: OutputSink;
+  readonly #isTerminal: boolean;
 
   constructor(options: RendererOptions) {
     this.json = options.json;
     this.#stdout = options.stdout ?? syncSink(Deno.stdout);
     this.#stderr = options.stderr ?? syncSink(Deno.stderr);
+    this.#isTerminal = options.isTerminal ?? (options.stdout === undefined && Deno.stdout.isTerminal());
+  }
+
+  /** True when a progress meter may be drawn: text mode with stdout on a terminal. */
+  get showsProgress(): boolean {
+    return !this.json && this.#isTerminal;
   }
 
   /**
@@ -179,6 +188,16 @@ export class Renderer {
   /** Raw text on stdout in text mode (streamed data); nothing in JSON mode. */
   text(text: string): void {
     if (!this.json) this.#write(this.#stdout, text);
+  }
+
+  /** Raw bytes on stdout in text mode (received data printed verbatim); nothing in JSON mode. */
+  bytes(data: Uint8Array): void {
+    if (!this.json) this.#stdout.write(data);
+  }
+
+  /** One compact JSON line on stdout without an envelope (streamed NDJSON, §4.2); JSON mode only. */
+  ndjson(record: unknown): void {
+    if (this.json) this.#write(this.#stdout, `${formatJson(record)}\n`);
   }
 
   /** Progress or hint text on stderr, text mode only (`resolved "x" → …`); written as given. */

@@ -1,22 +1,23 @@
 /**
- * Communication commands (cli.md §10). They open streams or send datagrams through the daemon's data
- * plane (IPC Dial/Send/Recv/Bind) to the stdio, data-exchange and event-stream services, which are not
- * wired yet; each fails with `unavailable` until they are.
+ * Communication commands (cli.md §10): raw streams (`connect`, `send`, `recv`), data exchange
+ * (`send-file`, `send-message`) and the event stream (`subscribe`, `publish`), all over the daemon's
+ * data plane through IPC.
  *
  * @module
  */
 
-import { type CommandRun, notImplemented } from "../command.ts";
+import type { CommandRun } from "../command.ts";
+import { DATA_EXCHANGE_COMMANDS } from "./data_exchange.ts";
+import { PUBSUB_COMMANDS } from "./pubsub.ts";
+import { STREAM_COMMANDS } from "./streams.ts";
 
-const STREAMS = "the daemon's data plane (IPC Dial/Send/Recv streams)";
-
-/** The communication group of the command table. */
+/** The communication group of the command table, in the order of §1. */
 export const COMMUNICATION_COMMANDS: Readonly<Record<string, CommandRun>> = {
-  connect: notImplemented("connect", "issue #5", STREAMS),
-  send: notImplemented("send", "issue #5", STREAMS),
-  recv: notImplemented("recv", "issue #5", "the daemon's data plane (IPC Bind/Accept)"),
-  "send-file": notImplemented("send-file", "issue #5", "the data-exchange service (port 1001)"),
-  "send-message": notImplemented("send-message", "issue #5", "the data-exchange service (port 1001)"),
-  subscribe: notImplemented("subscribe", "issue #5", "the event-stream service (port 1002)"),
-  publish: notImplemented("publish", "issue #5", "the event-stream service (port 1002)"),
+  connect: STREAM_COMMANDS.connect,
+  send: STREAM_COMMANDS.send,
+  recv: STREAM_COMMANDS.recv,
+  "send-file": DATA_EXCHANGE_COMMANDS["send-file"],
+  "send-message": DATA_EXCHANGE_COMMANDS["send-message"],
+  subscribe: PUBSUB_COMMANDS.subscribe,
+  publish: PUBSUB_COMMANDS.publish,
 };

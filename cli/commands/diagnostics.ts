@@ -1,7 +1,7 @@
 /**
  * Diagnostics (cli.md §14): `info` and `peers` render the daemon's Info object (control.md §9.3);
- * `broadcast` fails as the reference does; the probes (`ping`, `traceroute`, `bench`, `listen`) need
- * the daemon's data plane and are not built yet.
+ * `broadcast` fails as the reference does; the data-plane probes (`ping`, `traceroute`, `bench`,
+ * `listen`) live in probes.ts.
  *
  * @module
  */
@@ -9,9 +9,10 @@
 import { PilotError } from "../../lib/errors.ts";
 import { goQuote } from "../../lib/protocol/mod.ts";
 import { parseArgs, stringFlag } from "../args.ts";
-import { type CommandContext, type CommandRun, notImplemented } from "../command.ts";
+import type { CommandContext, CommandRun } from "../command.ts";
 import { daemonCall, openDaemon } from "../daemon_link.ts";
 import { asRecord, readBool, readList, readNumber, readString } from "../fields.ts";
+import { PROBE_COMMANDS } from "./probes.ts";
 import { formatBytes, formatFixed, formatUptime, padEnd } from "../render.ts";
 
 /** Rows of a connection list shown at most (§13.1, §14.1). */
@@ -149,15 +150,10 @@ function runBroadcast(): Promise<void> {
   );
 }
 
-const DATA_PLANE = "the daemon's data plane (streams to the echo port)";
-
 /** The diagnostics group of the command table. */
 export const DIAGNOSTIC_COMMANDS: Readonly<Record<string, CommandRun>> = {
   info: runInfo,
   peers: runPeers,
-  ping: notImplemented("ping", "issue #5", DATA_PLANE),
-  traceroute: notImplemented("traceroute", "issue #5", DATA_PLANE),
-  bench: notImplemented("bench", "issue #5", DATA_PLANE),
-  listen: notImplemented("listen", "issue #5", "the daemon's datagram delivery"),
+  ...PROBE_COMMANDS,
   broadcast: runBroadcast,
 };
