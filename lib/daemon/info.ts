@@ -62,5 +62,8 @@ export function buildInfo(sources: InfoSources): Record<string, unknown> {
       authenticated: p.authenticated,
     })),
     conn_list: connections,
+    // Ours, not the reference's (its readers ignore unknown keys): the daemon's own resident memory,
+    // which benchmarks and operators can read without access to /proc.
+    rss_bytes: Deno.memoryUsage().rss,
   };
 }

@@ -30,6 +30,8 @@ export interface StartDaemonOptions {
 export interface TestDaemon extends AsyncDisposable {
   /** The test's `$HOME`; the pilot home is `${home}/.pilot`. */
   home: string;
+  /** The daemon's process id. */
+  pid: number;
   pilotHome: string;
   socket: string;
   nodeId: number;
@@ -126,6 +128,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
     );
     return {
       home,
+      pid: child.pid,
       pilotHome,
       socket,
       nodeId: Number(record.node_id),
