@@ -211,7 +211,9 @@ class ReplyChannel implements AsyncDisposable {
   constructor(conn: ServiceConn, signal: AbortSignal | undefined) {
     signal?.throwIfAborted();
     this.#signal = signal;
-    this.#piped = this.#encoder.readable.pipeTo(conn.writable, { preventClose: true });
+    // The connection stays the caller's: a failed send neither closes nor aborts it (aborting a Deno
+    // TCP writable closes the socket under the caller's feet); the caller closes it.
+    this.#piped = this.#encoder.readable.pipeTo(conn.writable, { preventClose: true, preventAbort: true });
     this.#piped.catch(() => {}); // surfaced through the frame writer's rejections
     this.#frames = this.#encoder.writable.getWriter();
     this.#reader = conn.readable.getReader();
