@@ -21,6 +21,7 @@ import type { Logger } from "../log.ts";
 import { lookup, resolve } from "../registry/mod.ts";
 import { Stack } from "../transport/stack.ts";
 import { Tunnel } from "../tunnel/mod.ts";
+import { isWebhookEventName, WebhookClient, type WebhookData } from "../webhook/mod.ts";
 import type { DaemonConfig } from "./config.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { type EmbeddedServers, startEmbeddedServers } from "./embedded.ts";
@@ -51,6 +52,7 @@ export class Daemon implements AsyncDisposable {
   readonly services: BuiltInServices;
   readonly dataPlane: DataPlane;
   readonly ipc: IpcServer;
+  readonly webhook: WebhookClient;
   readonly startedAt: number;
   #log: Logger;
   #hostname: string;
@@ -68,6 +70,7 @@ export class Daemon implements AsyncDisposable {
     services: BuiltInServices;
     dataPlane: DataPlane;
     ipc: IpcServer;
+    webhook: WebhookClient;
     log: Logger;
   }) {
     this.config = parts.config;
@@ -80,6 +83,7 @@ export class Daemon implements AsyncDisposable {
     this.services = parts.services;
     this.dataPlane = parts.dataPlane;
     this.ipc = parts.ipc;
+    this.webhook = parts.webhook;
     this.#log = parts.log;
     this.#hostname = parts.controlPlane.registration.hostname ?? parts.config.hostname;
     this.#webhook = parts.config.webhook;
@@ -121,7 +125,22 @@ export class Daemon implements AsyncDisposable {
       }
       const identity = await loadNodeIdentity(config, log);
       // The tunnel's resolvers need the registry link, which exists only once the tunnel's port is known.
-      const link: { plane?: ControlPlane; stack?: Stack; trust?: TrustService } = {};
+      const link: { plane?: ControlPlane; stack?: Stack; trust?: TrustService; nodeId: number } = {
+        nodeId: 0,
+      };
+      const webhook = new WebhookClient({
+        url: config.webhook,
+        // Events are stamped with the node id at emit time (§10.8), which is known from registration on.
+        nodeId: () => link.nodeId,
+        logger: log.child({ component: "webhook" }),
+      });
+      cleanup.push(() => webhook.close());
+      // Every part reports its events by name; the webhook client knows which names are webhooks.
+      const emit = (event: string, data?: WebhookData) => {
+        // The parts speak §8/§10.8 event names with their data already shaped; the client checks the name.
+        if (isWebhookEventName(event)) webhook.emit(event, data as never);
+        log.debug("event", { event, ...data });
+      };
       const tunnel = new Tunnel({
         listen,
         encrypt: config.encrypt,
@@ -131,6 +150,7 @@ export class Daemon implements AsyncDisposable {
         // Packets that arrive before the stack exists (between bind and registration) have no connection
         // to belong to; dropping them is what an unbound port does anyway.
         onPacket: (packet, fromNode) => link.stack?.receive(packet, fromNode),
+        onEvent: (name, data) => emit(name, data as WebhookData),
         resolvePeer: async (nodeId, signal) => {
           const plane = required(link.plane);
           const reply = await resolve(plane.client, nodeId, plane.nodeId, { signal }).catch((err) => {
@@ -162,12 +182,16 @@ export class Daemon implements AsyncDisposable {
         announce: beaconAddr === undefined ? undefined : () => tunnel.announce(),
         afterHeartbeat: () => link.trust?.poll() ?? Promise.resolve(),
         onRegistered: (reply) => {
+          link.nodeId = reply.nodeId;
           tunnel.setNodeId(reply.nodeId);
           log.info("daemon registered", { node_id: reply.nodeId, addr: reply.address, endpoint: listenAddr });
+          emit("node.registered", { address: reply.address, endpoint: listenAddr });
         },
         onNodeIdChanged: (nodeId, address) => {
+          link.nodeId = nodeId;
           tunnel.setNodeId(nodeId);
           log.warn("re-registered with new node ID", { node_id: nodeId, addr: address });
+          emit("node.reregistered", { address });
         },
       });
       link.plane = plane;
@@ -186,6 +210,7 @@ export class Daemon implements AsyncDisposable {
         beacon: beaconAddr !== undefined,
         isRelay: (nodeId) => tunnel.isRelay(nodeId),
         onRelayRequested: (nodeId) => tunnel.setRelay(nodeId),
+        onEvent: (name, data) => emit(name, data),
         logger: log.child({ component: "stack" }),
       });
       link.stack = stack;
@@ -197,7 +222,7 @@ export class Daemon implements AsyncDisposable {
         registry: () => plane.client,
         nodeId: () => plane.nodeId,
         dropTunnel: (nodeId) => tunnel.removePeer(nodeId),
-        emit: (event, data) => log.debug("event", { event, ...data }),
+        emit: (event, data) => emit(event, data),
         logger: log,
       });
       link.trust = trust;
@@ -224,6 +249,7 @@ export class Daemon implements AsyncDisposable {
             if (self.daemon !== undefined) self.daemon.#hostname = hostname;
           },
           webhookChanged: (url) => {
+            webhook.setUrl(url);
             if (self.daemon !== undefined) self.daemon.#webhook = url;
           },
         }, dataPlane),
@@ -244,6 +270,7 @@ export class Daemon implements AsyncDisposable {
         services,
         dataPlane,
         ipc,
+        webhook,
         log,
       });
       self.daemon = daemon;
@@ -303,6 +330,7 @@ export class Daemon implements AsyncDisposable {
         await this.services.close();
         await this.trust.close();
       });
+      this.webhook.emit("node.deregistered");
       await this.#step("deregister", () => this.controlPlane.stop());
       await this.#step("close ipc", async () => {
         this.dataPlane.close();
@@ -310,6 +338,7 @@ export class Daemon implements AsyncDisposable {
       });
       await this.#step("close stack", () => this.stack.close());
       await this.#step("close tunnel", () => this.tunnel.close());
+      await this.#step("drain webhooks", () => this.webhook.close());
       const embedded = this.embedded;
       if (embedded !== undefined) await this.#step("stop embedded servers", () => embedded.close());
       this.#log.info("daemon stopped");
