@@ -26,6 +26,19 @@ export const ENV_VARS: readonly string[] = [
   "DENO_KV_ACCESS_TOKEN",
 ];
 
+/**
+ * The `kill` program pilotctl may run. Deno lets a program signal another process only with unscoped
+ * `--allow-run` (which would let pilotctl run anything); `daemon stop` and the liveness checks of
+ * `daemon start`/`status` run `kill` instead, so pilotctl's run permission stays a short list.
+ */
+export const KILL_EXECUTABLE = "/bin/kill";
+
+/**
+ * Variables only pilotctl reads: `node:child_process`, which `daemon start` needs to give the daemon its
+ * log file as stdout and stderr, looks at `NODE_V8_COVERAGE` whenever it spawns.
+ */
+const PILOTCTL_ENV_VARS: readonly string[] = ["NODE_V8_COVERAGE"];
+
 /** Programs of the project, each with its own permission set. */
 export type Program = "daemon" | "pilotctl" | "registry" | "beacon";
 
@@ -41,7 +54,7 @@ export interface PermissionScope {
   write?: readonly string[];
   /**
    * For `pilotctl`: the executables `daemon start` may spawn (the deno binary when run from source, the
-   * daemon binary when compiled).
+   * daemon binary when compiled). {@linkcode KILL_EXECUTABLE} is always added.
    */
   run?: readonly string[];
 }
@@ -64,10 +77,11 @@ export function permissionFlags(program: Program, scope: PermissionScope): strin
     "--allow-net",
     `--allow-read=${read.join(",")}`,
     `--allow-write=${write.join(",")}`,
-    `--allow-env=${ENV_VARS.join(",")}`,
+    `--allow-env=${(program === "pilotctl" ? [...ENV_VARS, ...PILOTCTL_ENV_VARS] : ENV_VARS).join(",")}`,
   ];
-  if (program === "pilotctl" && scope.run !== undefined && scope.run.length > 0) {
-    flags.push(`--allow-run=${unique(scope.run).join(",")}`);
+  if (program === "pilotctl") {
+    // The daemon program `daemon start` launches, and `kill` for `daemon stop` (see KILL_EXECUTABLE).
+    flags.push(`--allow-run=${unique([...(scope.run ?? []), KILL_EXECUTABLE]).join(",")}`);
   }
   return flags;
 }

@@ -1,53 +1,27 @@
 /**
- * Daemon lifecycle (cli.md §7). `daemon status` works now: it reads `~/.pilot/pilot.pid`, checks the
- * process, and asks the daemon for Info over IPC. `daemon start`, `daemon stop` and the internal
- * `_daemon-run` start or signal daemon processes and wait for the daemon's start-up, which lands with
- * issue #5's daemon work; until then they fail with `unavailable` instead of pretending.
+ * Daemon lifecycle (cli.md §7): `daemon status` reads `~/.pilot/pilot.pid`, checks the process and
+ * asks the daemon for Info over IPC; `daemon stop` signals the PID and waits; `daemon start` and the
+ * hidden `_daemon-run` live in daemon_start.ts.
  *
  * @module
  */
 
-import process from "node:process";
+import { PilotError } from "../../lib/errors.ts";
 import { boolFlag, parseArgs } from "../args.ts";
-import { type CommandContext, type CommandRun, notImplemented } from "../command.ts";
+import type { CommandContext, CommandRun } from "../command.ts";
+import { processExists, signalProcess } from "../daemon_process.ts";
 import { openDaemon, socketPath } from "../daemon_link.ts";
 import { pilotPaths } from "../env.ts";
 import { asRecord, readNumber, readString } from "../fields.ts";
 import { EXIT, formatUptime, padEnd } from "../render.ts";
+import { readPidFile } from "./daemon_pid.ts";
+import { runDaemonRun, runStart } from "./daemon_start.ts";
 
-const MAX_PID_FILE_BYTES = 64;
-const MAX_PID = 0x7FFFFFFF;
+export { processExists, readPidFile, runDaemonRun };
 
-/** The PID in the PID file (decimal, whitespace trimmed), or 0 when missing or not a number (§7.1). */
-export async function readPidFile(path: string): Promise<number> {
-  let text: string;
-  try {
-    const bytes = await Deno.readFile(path);
-    if (bytes.byteLength > MAX_PID_FILE_BYTES) return 0;
-    text = new TextDecoder().decode(bytes).trim();
-  } catch {
-    return 0; // missing or unreadable: no PID
-  }
-  if (!/^\d{1,10}$/.test(text)) return 0;
-  const pid = Number(text);
-  return pid > 0 && pid <= MAX_PID ? pid : 0;
-}
-
-/**
- * Whether process `pid` exists (signal 0). `undefined` when the permissions do not allow asking, which
- * needs unscoped `--allow-run` in Deno; callers must then not treat the PID file as stale.
- */
-export function processExists(pid: number): boolean | undefined {
-  // 0 and negative PIDs address process groups; never signal those.
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) return undefined;
-    return false; // ESRCH, or EPERM: not a process we could stop either way
-  }
-}
+/** `daemon stop` polls every 200 ms for 10 s before SIGKILL (§7.2). */
+const STOP_POLL_MS = 200;
+const STOP_TIMEOUT_MS = 10_000;
 
 function line(label: string, value: string): string {
   return `  ${padEnd(label, 13)}${value}`;
@@ -81,7 +55,7 @@ async function runStatus(ctx: CommandContext): Promise<number> {
   const paths = pilotPaths(ctx.env);
   const socket = await socketPath(ctx.env);
   const pid = await readPidFile(paths.pidFile);
-  const alive = pid > 0 ? processExists(pid) : false;
+  const alive = pid > 0 ? await processExists(pid) : false;
   const running = alive === true;
   const status: Record<string, unknown> = { pid, pid_file: paths.pidFile, running, socket };
   let ipc;
@@ -114,18 +88,55 @@ async function runStatus(ctx: CommandContext): Promise<number> {
   return EXIT.OK;
 }
 
-const PROCESS_CONTROL = "starting and signalling daemon processes from pilotctl";
+async function socketAnswers(ctx: CommandContext): Promise<boolean> {
+  try {
+    await using ipc = await openDaemon(ctx.env);
+    return ipc !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `daemon stop` (§7.2); arguments are ignored. */
+async function runStop(ctx: CommandContext): Promise<void> {
+  const paths = pilotPaths(ctx.env);
+  const pid = await readPidFile(paths.pidFile);
+  if (pid === 0) {
+    if (!(await socketAnswers(ctx))) throw new PilotError("not_running", "daemon is not running");
+    throw new PilotError("not_running", "daemon socket is active but PID file is missing", {
+      hint: `find and kill the process manually: lsof -U | grep ${await socketPath(ctx.env)}`,
+    });
+  }
+  const alive = await processExists(pid);
+  if (alive === undefined) {
+    throw new PilotError("internal", `find process: cannot check pid ${pid} under these permissions`);
+  }
+  if (!alive) {
+    await Deno.remove(paths.pidFile).catch(() => {/* already gone */});
+    throw new PilotError("not_running", "daemon is not running (cleaned up stale state)");
+  }
+  await signalProcess(pid, "SIGTERM");
+  const deadline = performance.now() + STOP_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    await sleep(STOP_POLL_MS);
+    if (await processExists(pid) === false) {
+      await Deno.remove(paths.pidFile).catch(() => {/* already gone */});
+      ctx.out.result({ pid }, `daemon stopped (pid ${pid})`);
+      return;
+    }
+  }
+  await signalProcess(pid, "SIGKILL");
+  await Deno.remove(paths.pidFile).catch(() => {/* already gone */});
+  ctx.out.result({ forced: true, pid }, `daemon force-stopped (pid ${pid})`);
+}
 
 /** `daemon start | stop | status`, in the order of the §2.2 hints. */
 export const DAEMON_SUBCOMMANDS: Readonly<Record<string, CommandRun>> = {
-  start: notImplemented("daemon start", "issue #5", PROCESS_CONTROL),
-  stop: notImplemented("daemon stop", "issue #5", PROCESS_CONTROL),
+  start: runStart,
+  stop: runStop,
   status: runStatus,
 };
-
-/** The hidden `_daemon-run` (§7.4). */
-export const runDaemonRun: CommandRun = notImplemented(
-  "_daemon-run",
-  "issue #5",
-  "the daemon runtime in pilotctl",
-);
