@@ -124,3 +124,24 @@ Deno.test("data exchange hostile: a frame arriving one byte per write is still d
   await svc.server.drained();
   assert.equal((await listNames(`${svc.home}/received`)).length, 1);
 });
+
+Deno.test("data exchange hostile: stopping the service mid-transfer leaves nothing behind", async () => {
+  await using svc = await startTestService();
+  const conn = await svc.connect();
+  try {
+    await conn.write(FILE);
+    await conn.write(encodeDataFrame({ type: 9, payload: new Uint8Array(0) }));
+    const reader = conn.readable.getReader();
+    const acks = await readExactly(reader, (8 + 20) + (8 + 22)); // ACK FILE 10000 bytes, ACK UNKNOWN(9) 0 bytes
+    assert.match(new TextDecoder().decode(acks), /ACK FILE 10000 bytes.*ACK UNKNOWN\(9\) 0 bytes$/s);
+    reader.releaseLock();
+    await conn.write(FILE.subarray(0, 6_000)); // a second file, cut off by the service stopping
+    await svc.server.close();
+  } finally {
+    conn.close();
+  }
+  const names = await listNames(`${svc.home}/received`);
+  assert.equal(names.length, 1, names.join());
+  assert.match(names[0] ?? "", /^secret-\d{8}-\d{6}\.\d{3}\.bin$/);
+  assert.equal(svc.server.connectionCount, 0);
+});

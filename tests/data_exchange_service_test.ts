@@ -176,6 +176,23 @@ Deno.test("data exchange service: a storage failure answers ERR and the connecti
   assert.equal((await listReceived(svc.home)).total, 1);
 });
 
+Deno.test("data exchange service: a received folder that cannot be created answers ERR FILE", async () => {
+  await using svc = await startTestService();
+  await Deno.writeTextFile(`${svc.home}/received`, "a file where the folder should be");
+  const conn = await svc.connect();
+  try {
+    const bytes = text.encode("data");
+    await assert.rejects(
+      sendFile(conn, { name: "a.txt", size: 4, source: streamOf(bytes) }),
+      (err: Error & { code?: string }) =>
+        err.code === "service_rejected" && /^ERR FILE save failed: /.test(err.message),
+    );
+    assert.equal((await sendMessage(conn, { type: "text", data: "ok" })).ack, "ACK TEXT 2 bytes");
+  } finally {
+    conn.close();
+  }
+});
+
 Deno.test("data exchange service: each durable save is reported once for webhooks", async () => {
   const events: StoredEvent[] = [];
   await using svc = await startTestService({

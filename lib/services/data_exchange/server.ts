@@ -148,6 +148,10 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
     const signal = this.#abort.signal;
     let session: DataExchangeSession | undefined;
     let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+    // Stopping the service also closes the socket: a session blocked on an ACK to a peer that never
+    // reads would otherwise never see the signal, and close() would wait on it forever.
+    const onAbort = () => closeQuietly(conn);
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
       const peer = this.#options.peerOf(conn);
       const log = this.#logger.child({ peer: peer.address });
@@ -175,6 +179,7 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
         error: errorText(err),
       });
     } finally {
+      signal.removeEventListener("abort", onAbort);
       await session?.abort();
       try {
         writer?.releaseLock();
