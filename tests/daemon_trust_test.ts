@@ -68,3 +68,31 @@ Deno.test("trust: a private node is unreachable until it approves the handshake,
   const mode = (await Deno.stat(`${b.pilotHome}/trust.json`)).mode ?? 0;
   assert.equal(mode & 0o777, 0o600);
 });
+
+Deno.test("trust: a private node refuses streams from an untrusted peer that knows its endpoint, and admits it after approve", async () => {
+  const flags = ["-keepalive", "1s"];
+  await using pub = await startDaemon({ flags: [...flags, "-public"] });
+  await using priv = await startDaemon({
+    registry: String(pub.ready.registry),
+    beacon: String(pub.ready.beacon),
+    flags,
+  });
+  await using ipcPub = await IpcClient.connect(pub.socket);
+  await using ipcPriv = await IpcClient.connect(priv.socket);
+  await ipcPriv.bind(5004);
+  // The private node contacts the public one first, so the public node has a tunnel back to it.
+  const out = await ipcPriv.dial(parseAddress(pub.address), 7);
+  await ipcPriv.send(out, new TextEncoder().encode("hi"));
+  await ipcPriv.recv(out);
+  await ipcPriv.closeConnection(out);
+
+  await assert.rejects(ipcPub.dial(parseAddress(priv.address), 5004), /connection refused/);
+
+  await ipcPub.handshake({ sub: "request", nodeId: priv.nodeId, justification: "" });
+  await priv.waitForLog((r) => r.msg === "event" && r.event === "handshake.pending", 15_000);
+  await ipcPriv.handshake({ sub: "approve", nodeId: pub.nodeId });
+  const connId = await ipcPub.dial(parseAddress(priv.address), 5004);
+  const accepted = await ipcPriv.accept(5004);
+  assert.equal(accepted.remoteAddress.node, pub.nodeId);
+  await ipcPub.closeConnection(connId);
+});

@@ -18,6 +18,7 @@ import { PilotError } from "../errors.ts";
 import { listenAddress, splitHostPort } from "../flags/host_port.ts";
 import { IpcServer } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
+import { PORTS } from "../protocol/constants.ts";
 import { lookup, resolve } from "../registry/mod.ts";
 import { Stack } from "../transport/stack.ts";
 import { Tunnel } from "../tunnel/mod.ts";
@@ -125,9 +126,13 @@ export class Daemon implements AsyncDisposable {
       }
       const identity = await loadNodeIdentity(config, log);
       // The tunnel's resolvers need the registry link, which exists only once the tunnel's port is known.
-      const link: { plane?: ControlPlane; stack?: Stack; trust?: TrustService; nodeId: number } = {
-        nodeId: 0,
-      };
+      const link: {
+        plane?: ControlPlane;
+        stack?: Stack;
+        trust?: TrustService;
+        nodeId: number;
+        visibility: { public: boolean };
+      } = { nodeId: 0, visibility: { public: config.public } };
       const webhook = new WebhookClient({
         url: config.webhook,
         // Events are stamped with the node id at emit time (§10.8), which is known from registration on.
@@ -198,6 +203,11 @@ export class Daemon implements AsyncDisposable {
       cleanup.push(() => plane.stop());
       const stack = new Stack({
         localAddress: { network: 0, node: plane.nodeId },
+        // A private node admits only itself and trusted peers; the handshake port is open to all, or
+        // nobody could ask for trust (issue #4; the reference gates only through registry resolve).
+        admitSyn: (src, dstPort) =>
+          link.visibility.public || dstPort === PORTS.HANDSHAKE || src.node === link.nodeId ||
+          (link.trust?.manager.isTrusted(src.node) ?? false),
         send: (nodeId, bytes) => tunnel.send(nodeId, bytes),
         config: {
           keepaliveMs: config.keepaliveMs,
@@ -245,6 +255,9 @@ export class Daemon implements AsyncDisposable {
           nodeId: () => plane.nodeId,
           registry: () => plane.client,
           info: () => required(self.daemon).info(),
+          visibilityChanged: (isPublic) => {
+            link.visibility.public = isPublic;
+          },
           hostnameChanged: (hostname) => {
             if (self.daemon !== undefined) self.daemon.#hostname = hostname;
           },

@@ -28,6 +28,8 @@ export interface NodeView {
   registry(): RegistryClient;
   /** The Info JSON of §9.3. */
   info(): Record<string, unknown>;
+  /** Called after a successful SetVisibility: the admission rule follows it. */
+  visibilityChanged(isPublic: boolean): void;
   /** Called after a successful SetHostname, so Info reports it. */
   hostnameChanged(hostname: string): void;
   /** Called after SetWebhook. */

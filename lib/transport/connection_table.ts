@@ -63,6 +63,12 @@ export interface ConnectionTableOptions {
   localAddress: Address;
   config?: Partial<TransportConfig>;
   logger?: Logger;
+  /**
+   * Decides whether a SYN from `src` to `dstPort` may open a connection (the daemon's trust rule: a
+   * private node admits only itself and trusted peers, and everyone on the handshake port). A refused
+   * SYN is answered with RST, so the dialler fails at once with "connection refused".
+   */
+  admitSyn?: (src: Address, dstPort: number) => boolean;
 }
 
 /** Options of `dial`. */
@@ -84,9 +90,11 @@ export class ConnectionTable {
   #listeners = new Map<number, Listener>();
   #actions: TransportAction[] = [];
   #nextId = 1;
+  #admitSyn: ConnectionTableOptions["admitSyn"];
 
   constructor(options: ConnectionTableOptions, nowMs: number) {
     this.localAddress = options.localAddress;
+    this.#admitSyn = options.admitSyn;
     this.#config = resolveTransportConfig(options.config);
     this.#log = options.logger ?? NULL_LOGGER;
     this.#limiter = new SynLimiter(nowMs, { globalPerSecond: this.#config.synRateLimit });
@@ -200,6 +208,14 @@ export class ConnectionTable {
         return;
       }
       existing.discard("replaced"); // Q20
+    }
+    if (this.#admitSyn !== undefined && !this.#admitSyn(syn.src, syn.dstPort)) {
+      this.#log.debug("SYN refused by the admission rule", {
+        src: formatAddress(syn.src),
+        port: syn.dstPort,
+      });
+      this.#sendRstFor(syn);
+      return;
     }
     const verdict = this.#limiter.admit(syn.src.node, nowMs);
     if (verdict === "global-limit") {

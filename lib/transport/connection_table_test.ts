@@ -265,3 +265,22 @@ Deno.test("table: dials take successive ephemeral ports", () => {
   const ports = [0, 1, 2].map(() => table.dial({ address: PEER, port: 7 }, 0).localPort);
   deepEqual(ports, [49152, 49153, 49154]);
 });
+
+Deno.test("table: a SYN the admission rule refuses gets RST and opens nothing; others are admitted", () => {
+  const table = new ConnectionTable({
+    localAddress: US,
+    admitSyn: (src, port) => src.node === 3 || port === 444,
+  }, 0);
+  table.listen(1000);
+  table.listen(444);
+  table.receive(synFrom(2, 49152, 1000), 0);
+  const refused = sent(table.takeActions());
+  equal(refused.length, 1);
+  equal(refused[0].flags, FLAGS.RST);
+  equal(table.size, 0);
+  table.receive(synFrom(2, 49153, 444), 0);
+  table.receive(synFrom(3, 49154, 1000), 0);
+  const answers = sent(table.takeActions());
+  deepEqual(answers.map((p) => p.flags), [FLAGS.SYN | FLAGS.ACK, FLAGS.SYN | FLAGS.ACK]);
+  equal(table.size, 2);
+});

@@ -52,6 +52,8 @@ export type StackEventName = TransportEventName | "data.datagram";
 export interface StackOptions {
   /** Our overlay address: the source of every packet. */
   localAddress: Address;
+  /** Passed to the connection table: which SYNs may open a connection (see `ConnectionTableOptions`). */
+  admitSyn?: (src: Address, dstPort: number) => boolean;
   /** The packet sink. */
   send: PacketSink;
   config?: Partial<TransportConfig>;
@@ -156,7 +158,12 @@ export class Stack implements AsyncDisposable {
     this.#maxInFlight = options.maxSendsInFlight ?? 128;
     this.#queueMark = options.sendQueueMark ?? 256;
     this.#table = new ConnectionTable(
-      { localAddress: options.localAddress, config: options.config, logger: this.#log },
+      {
+        localAddress: options.localAddress,
+        config: options.config,
+        logger: this.#log,
+        admitSyn: options.admitSyn,
+      },
       this.#now(),
     );
     this.#timer = new DeadlineTimer(() => this.#onTimer());
