@@ -11,7 +11,9 @@ import { DIR_MODE, MAX_NAME_SUFFIX } from "./constants.ts";
 
 /** A file in a folder that a listing left out, and why. */
 export interface SkippedEntry {
+  /** File name inside the folder. */
   name: string;
+  /** Why it was left out, for logs and `--verbose` output. */
   reason: string;
 }
 

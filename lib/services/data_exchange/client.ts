@@ -36,15 +36,19 @@ const MESSAGE_FRAME_TYPES: Record<MessageType, number> = {
 
 /** A message to send. */
 export interface SendMessageInput {
+  /** `text` → frame type 1, `json` → 3, `binary` → 2. */
   type: MessageType;
   /** Sent as is; a string goes as its UTF-8 bytes (JSON is not validated, as in the reference). */
   data: Uint8Array | string;
+  /** Aborts the send and the wait for the reply. */
   signal?: AbortSignal;
 }
 
 /** The outcome of {@linkcode sendMessage}. */
 export interface SendMessageResult {
+  /** The type as given. */
   type: MessageType;
+  /** Bytes of data sent. */
   bytes: number;
   /** The reply text; `undefined` when the connection ended without one (the reference still succeeds). */
   ack: string | undefined;
@@ -56,15 +60,19 @@ export interface SendFileInput {
   name: string;
   /** Exact byte count `source` yields. */
   size: number;
+  /** The file's bytes, read once, chunk by chunk. */
   source: ReadableStream<Uint8Array>;
   /** After each chunk goes out: bytes sent so far and the total. */
   onProgress?: (sentBytes: number, totalBytes: number) => void;
+  /** Aborts the send and the wait for replies. */
   signal?: AbortSignal;
 }
 
 /** The outcome of {@linkcode sendFile}. */
 export interface SendFileResult {
+  /** The name sent. */
   filename: string;
+  /** File size in bytes. */
   bytes: number;
   /** Frames used: 1, or the number of parts. */
   parts: number;

@@ -24,13 +24,17 @@ export interface FilePartName {
   name: string;
   /** 1-based. */
   index: number;
+  /** Number of parts. */
   total: number;
 }
 
 /** One frame of a send: its name, and which bytes of the file it carries. */
 export interface FilePart {
+  /** Name sent in this frame's FILE header. */
   name: string;
+  /** Offset of this frame's data in the file. */
   offset: number;
+  /** File bytes in this frame. */
   size: number;
 }
 

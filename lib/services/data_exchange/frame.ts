@@ -19,7 +19,9 @@ export interface DataFramePrefix {
 
 /** A whole frame. */
 export interface DataFrame {
+  /** Frame type id, any unsigned 32-bit value. */
   type: number;
+  /** Payload bytes (for FILE: name header and file data). */
   payload: Uint8Array;
 }
 

@@ -64,6 +64,7 @@ export class DataFrameParser {
   #state: State = { name: "prefix" };
   #failure: PilotError | undefined;
 
+  /** Starts idle, before the first frame's prefix. */
   constructor(options: DataFrameParserOptions = {}) {
     this.#maxPayload = options.maxPayload ?? MAX_FRAME_PAYLOAD;
   }

@@ -36,9 +36,12 @@ export type DataFrameDecoderStreamOptions = DataFrameParserOptions;
  * ```
  */
 export class DataFrameDecoderStream implements ReadableWritablePair<DataFrameEvent, Uint8Array> {
+  /** Frame events, in wire order. */
   readonly readable: ReadableStream<DataFrameEvent>;
+  /** Bytes from the connection. */
   readonly writable: WritableStream<Uint8Array>;
 
+  /** A decoder with the given payload limit. */
   constructor(options: DataFrameDecoderStreamOptions = {}) {
     const parser = new DataFrameParser(options);
     let queue: DataFrameEvent[] = [];
@@ -146,6 +149,7 @@ export interface DataFrameEncoderStreamOptions {
  * ```
  */
 export class DataFrameEncoderStream extends TransformStream<OutgoingDataFrame, Uint8Array> {
+  /** An encoder with the given payload limit. */
   constructor(options: DataFrameEncoderStreamOptions = {}) {
     const maxPayload = options.maxPayload ?? MAX_FRAME_PAYLOAD;
     let remaining: number | undefined; // file bytes still owed; undefined outside a FILE frame

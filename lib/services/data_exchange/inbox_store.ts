@@ -37,6 +37,7 @@ import type { SkippedEntry } from "./_store_dir.ts";
 export interface InboxMessageInput {
   /** Frame type id: 1, 2 or 3. */
   type: number;
+  /** Message bytes as received. */
   payload: Uint8Array;
   /** Sender's address, `N:XXXX.XXXX.XXXX`. */
   from: string;
@@ -48,6 +49,7 @@ export interface InboxMessageInput {
 export interface StoredMessage {
   /** File name inside the inbox folder. */
   name: string;
+  /** Full path of the stored file. */
   path: string;
 }
 
@@ -59,8 +61,11 @@ export interface InboxMessage {
   record: Record<string, unknown>;
   /** Fields for the text view; a missing or non-string field is `""` there, as in the reference. */
   type: string;
+  /** Sender's address. */
   from: string;
+  /** `received_at` as stored. */
   receivedAt: string;
+  /** Message text as stored (lossy for non-UTF-8 payloads). */
   data: string;
   /** `bytes` when it is a number. */
   bytes: number | undefined;
@@ -72,6 +77,7 @@ export interface InboxListing {
   dir: string | undefined;
   /** In file-name order. When `dir` is set and this is empty, the reference prints `"messages":null`. */
   messages: InboxMessage[];
+  /** Number of listed messages. */
   total: number;
   /** Entries left out: unfinished writes, unreadable or unparsable files, non-objects. */
   skipped: SkippedEntry[];

@@ -34,16 +34,21 @@ import type { SkippedEntry } from "./_store_dir.ts";
 export interface StoredFile {
   /** File name inside the received folder. */
   name: string;
+  /** Full path of the stored file. */
   path: string;
+  /** File size in bytes. */
   bytes: number;
 }
 
 /** One listed file (cli.md §15.1): `{bytes, modified, name, path}` in the JSON output. */
 export interface ReceivedFile {
+  /** File name inside the received folder. */
   name: string;
+  /** File size in bytes. */
   bytes: number;
   /** Modification time, local RFC 3339. */
   modified: string;
+  /** Full path. */
   path: string;
 }
 
@@ -53,6 +58,7 @@ export interface ReceivedListing {
   dir: string | undefined;
   /** In file-name order. When `dir` is set and this is empty, the reference prints `"files":null`. */
   files: ReceivedFile[];
+  /** Number of listed files. */
   total: number;
   /** Entries left out: unfinished transfers and entries whose metadata cannot be read. */
   skipped: SkippedEntry[];

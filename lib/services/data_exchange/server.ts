@@ -27,6 +27,7 @@ export interface DataExchangeServerOptions<C extends ServiceConn> {
   home: string;
   /** The sender of a connection (the daemon maps its overlay remote address; tests pick one). */
   peerOf: (conn: C) => PeerInfo;
+  /** Lifecycle and save-failure records; default none. */
   logger?: Logger;
   /** Clock for names and `received_at`. Default `() => new Date()`. */
   now?: () => Date;
@@ -121,6 +122,7 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
     return this.#closing;
   }
 
+  /** Same as {@linkcode DataExchangeServer.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

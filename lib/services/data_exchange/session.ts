@@ -30,9 +30,13 @@ export type StoredEvent =
 
 /** What a session needs from its service. */
 export interface SessionContext {
+  /** The pilot home holding `inbox/` and `received/`. */
   home: string;
+  /** Where the session reports save failures. */
   logger: Logger;
+  /** Clock for names and `received_at`. */
   now: () => Date;
+  /** Called after each durable save. */
   onStored?: (event: StoredEvent) => void;
 }
 
@@ -64,6 +68,7 @@ export class DataExchangeSession {
   #current: CurrentFile | undefined;
   #assembly: Assembly | undefined;
 
+  /** Serves one connection from `peer`, answering through `writer`. */
   constructor(context: SessionContext, peer: PeerInfo, writer: WritableStreamDefaultWriter<Uint8Array>) {
     this.#context = context;
     this.#peer = peer;
