@@ -38,7 +38,10 @@ export function compileArgs(
 
 async function main(): Promise<number> {
   const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-  const outDir = `${repo}/dist`;
+  const outFlag = Deno.args.indexOf("--out-dir");
+  const outDir = outFlag >= 0 && Deno.args[outFlag + 1] !== undefined
+    ? Deno.args[outFlag + 1]
+    : `${repo}/dist`;
   const home = defaultPilotHome((name) => Deno.env.get(name));
   const socket = Deno.env.get("PILOT_SOCKET") ?? DEFAULT_SOCKET_PATH;
   for (const target of TARGETS) {

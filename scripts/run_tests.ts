@@ -47,7 +47,8 @@ async function main(): Promise<number> {
     "--allow-net",
     `--allow-read=${repo},${shared},${runDir}`,
     `--allow-write=${runDir}`,
-    `--allow-run=${Deno.execPath()}`,
+    // The compile test (only with DENORT_BIN) runs the binaries it builds under ${runDir}/compiled.
+    `--allow-run=${Deno.execPath()},${runDir}/compiled/pilot-daemon,${runDir}/compiled/pilotctl`,
     `--allow-env=${[...ENV_VARS, "TMPDIR", "PILOT_TEST_TMP", "DENORT_BIN"].join(",")}`,
     ...extra,
     ...(targets.length > 0 ? targets : [repo]),
