@@ -252,3 +252,24 @@ Deno.test("data exchange service: a client given an unknown type refuses before 
     conn.close();
   }
 });
+
+Deno.test("data exchange client: a signal ends the wait for a reply that never comes", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const silent = await accepted; // reads nothing, answers nothing
+  try {
+    const controller = new AbortController();
+    const sending = sendMessage(conn, { type: "text", data: "anyone?", signal: controller.signal });
+    controller.abort(new Error("gave up"));
+    await assert.rejects(sending, { message: "gave up" });
+    await assert.rejects(
+      sendMessage(conn, { type: "text", data: "x", signal: AbortSignal.abort(new Error("already")) }),
+      { message: "already" },
+    );
+  } finally {
+    conn.close();
+    silent.close();
+    listener.close();
+  }
+});

@@ -210,27 +210,35 @@ class ReplyChannel implements AsyncDisposable {
   readonly #parser = new DataFrameParser();
   readonly #events: DataFrameEvent[] = [];
   readonly #signal: AbortSignal | undefined;
-  readonly #onAbort = () => {
-    // Ends a pending read or write; the caller then closes the connection.
-    void this.#reader.cancel(this.#signal?.reason).catch(() => {});
-    void this.#frames.abort(this.#signal?.reason).catch(() => {});
-  };
+  readonly #aborted: Promise<never>;
+  readonly #onAbort: () => void;
 
   constructor(conn: ServiceConn, signal: AbortSignal | undefined) {
     signal?.throwIfAborted();
     this.#signal = signal;
-    // The connection stays the caller's: a failed send neither closes nor aborts it (aborting a Deno
-    // TCP writable closes the socket under the caller's feet); the caller closes it.
+    // The connection stays the caller's: a failed or aborted send neither closes, cancels nor aborts
+    // it (any of those closes a Deno TCP socket under the caller's feet); the caller closes it.
     this.#piped = this.#encoder.readable.pipeTo(conn.writable, { preventClose: true, preventAbort: true });
     this.#piped.catch(() => {}); // surfaced through the frame writer's rejections
     this.#frames = this.#encoder.writable.getWriter();
     this.#reader = conn.readable.getReader();
+    const aborted = Promise.withResolvers<never>();
+    aborted.promise.catch(() => {}); // observed through race() only
+    this.#aborted = aborted.promise;
+    this.#onAbort = () => aborted.reject(signal?.reason);
     signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** `promise`, or the signal's reason as soon as it aborts (the loser is left to settle unobserved). */
+  #race<T>(promise: Promise<T>): Promise<T> {
+    if (this.#signal === undefined) return promise;
+    promise.catch(() => {}); // once the signal won, this one's rejection means nothing
+    return Promise.race([promise, this.#aborted]);
   }
 
   async send(frames: OutgoingDataFrame[], context: string): Promise<void> {
     try {
-      for (const frame of frames) await this.#frames.write(frame);
+      for (const frame of frames) await this.#race(this.#frames.write(frame));
     } catch (err) {
       this.#signal?.throwIfAborted();
       if (err instanceof PilotError && err.code.startsWith("frame_")) throw err;
@@ -249,7 +257,7 @@ class ReplyChannel implements AsyncDisposable {
       }
       let next: ReadableStreamReadResult<Uint8Array>;
       try {
-        next = await this.#reader.read();
+        next = await this.#race(this.#reader.read());
       } catch {
         this.#signal?.throwIfAborted();
         return undefined; // a reset after the frame went out: no ack, as the reference ignores it
@@ -265,11 +273,17 @@ class ReplyChannel implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    // Ends the pipe (preventClose keeps the connection open) and waits until it lets go of the
-    // connection's writable, so the next send on this connection can take it.
-    await this.#frames.close().catch(() => {}); // an errored pipe: the send has already failed
-    await this.#piped.catch(() => {});
-    this.#reader.releaseLock();
+    if (this.#signal?.aborted) {
+      // A write may be stuck on a peer that does not read: do not wait for it. The pipe keeps the
+      // writable until the caller closes the connection, which ends that write.
+      await this.#frames.abort(this.#signal.reason).catch(() => {});
+    } else {
+      // Ends the pipe (preventClose keeps the connection open) and waits until it lets go of the
+      // connection's writable, so the next send on this connection can take it.
+      await this.#frames.close().catch(() => {}); // an errored pipe: the send has already failed
+      await this.#piped.catch(() => {});
+    }
+    this.#reader.releaseLock(); // rejects a read still pending after an abort
   }
 }
 
