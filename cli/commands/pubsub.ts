@@ -63,7 +63,9 @@ async function runSubscribe(ctx: CommandContext): Promise<void> {
     await closeAndWait(conn);
   }
   const events = result.events.map(record);
-  switch (result.end) {
+  // Our close on timeout ends the IPC stream cleanly, which the helper may report as EOF.
+  const end = signal?.aborted === true && result.end === "error" ? "aborted" : result.end;
+  switch (end) {
     case "count":
       if (ctx.out.json) ctx.out.result({ events, timeout: false });
       return;
