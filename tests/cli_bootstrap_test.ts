@@ -167,8 +167,8 @@ Deno.test("daemon status: stopped text and JSON without a daemon; a stale PID fi
     });
     // The test runner may forbid asking about other processes; only a known-dead PID is cleaned up.
     const gone = await Deno.stat(`${home}/.pilot/pilot.pid`).then(() => false, () => true);
-    const canAsk = await import("../cli/commands/daemon.ts").then((m) =>
-      m.processExists(999999) !== undefined
+    const canAsk = await import("../cli/commands/daemon.ts").then(async (m) =>
+      await m.processExists(999999) !== undefined
     );
     assert.equal(gone, canAsk);
   });

@@ -94,7 +94,7 @@ Deno.test("e2e: the data-plane commands work between real daemons", async (t) =>
     const refused = await runChild(["ping", quiet.address, "--count", "1"], a);
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, `PING ${quiet.address}\nseq=0 error: dial: daemon: connection refused\n`);
-    assert.match(refused.stderr, /^error: no reply from .*connection refused\nhint:  check that /);
+    assert.match(refused.stderr, /^error: no reply from .*connection refused\nhint: {2}check that /);
     const zero = await runChild(["--json", "ping", beta.address, "--count", "0"], a);
     assert.equal(zero.code, 1);
     assert.equal(zero.stdout, "");
