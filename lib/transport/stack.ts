@@ -31,6 +31,7 @@ import type { ConnDriver, ConnEvents } from "./conn.ts";
 import { datagramPacket, pingPacket, pongFor } from "./datagram.ts";
 import type { Datagram } from "./datagram.ts";
 import { OverlayListener } from "./listener.ts";
+import { OutgoingQueue, type PacketSink } from "./outgoing_queue.ts";
 import { PingTracker } from "./ping.ts";
 import {
   type ConnCounters,
@@ -42,8 +43,7 @@ import {
 } from "./stack_info.ts";
 import { DeadlineTimer } from "./timer.ts";
 
-/** Where encoded packets go: the daemon's `tunnel.send`. */
-export type PacketSink = (nodeId: number, bytes: Uint8Array) => Promise<void>;
+export type { PacketSink } from "./outgoing_queue.ts";
 
 /** Events the stack raises: the transport's (§8) and `data.datagram`. */
 export type StackEventName = TransportEventName | "data.datagram";
@@ -105,12 +105,6 @@ interface ListenerState {
   waiting: boolean;
 }
 
-interface QueuedSend {
-  node: number;
-  bytes: Uint8Array;
-  done: ((error: unknown) => void) | undefined;
-}
-
 /**
  * The stream, datagram and ping driver of one node.
  *
@@ -127,7 +121,7 @@ interface QueuedSend {
 export class Stack implements AsyncDisposable {
   readonly localAddress: Address;
   #table: ConnectionTable;
-  #sink: PacketSink;
+  #out: OutgoingQueue;
   #log: Logger;
   #now: () => number;
   #options: StackOptions;
@@ -136,27 +130,22 @@ export class Stack implements AsyncDisposable {
   #records = new Map<Connection, ConnRecord>();
   #listeners = new Map<number, ListenerState>();
   #datagramSubscribers = new Set<(datagram: Datagram) => void>();
-  #queue: QueuedSend[] = [];
-  #queueHead = 0;
-  #inFlight = 0;
-  #maxInFlight: number;
-  #queueMark: number;
-  #roomWaiters: (() => void)[] = [];
-  #settleWaiters: (() => void)[] = [];
   #emptyWaiters: (() => void)[] = [];
   #flushing = false;
   #closed = false;
   #driver: ConnDriver;
-  #sendFailures = 0;
 
   constructor(options: StackOptions) {
     this.localAddress = options.localAddress;
     this.#options = options;
-    this.#sink = options.send;
     this.#log = options.logger ?? NULL_LOGGER;
     this.#now = options.now ?? (() => performance.now());
-    this.#maxInFlight = options.maxSendsInFlight ?? 128;
-    this.#queueMark = options.sendQueueMark ?? 256;
+    this.#out = new OutgoingQueue(
+      options.send,
+      this.#log,
+      options.maxSendsInFlight ?? 128,
+      options.sendQueueMark ?? 256,
+    );
     this.#table = new ConnectionTable(
       {
         localAddress: options.localAddress,
@@ -170,7 +159,7 @@ export class Stack implements AsyncDisposable {
     this.#driver = {
       now: this.#now,
       flush: () => this.#flush(),
-      outgoingRoom: () => this.#outgoingRoom(),
+      outgoingRoom: () => this.#closed ? undefined : this.#out.room(),
     };
   }
 
@@ -194,12 +183,12 @@ export class Stack implements AsyncDisposable {
 
   /** Sink calls outstanding plus packets queued behind them. */
   get pendingSends(): number {
-    return this.#inFlight + this.#queue.length - this.#queueHead;
+    return this.#out.pending;
   }
 
   /** Sink calls that failed so far. */
   get sendFailures(): number {
-    return this.#sendFailures;
+    return this.#out.failures;
   }
 
   /** The `conn_list` rows of Info (control.md §9.3), ordered by connection ID. */
@@ -310,7 +299,7 @@ export class Stack implements AsyncDisposable {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      this.#enqueue(address.node, bytes, (error) => error === undefined ? resolve() : reject(error));
+      this.#out.push(address.node, bytes, (error) => error === undefined ? resolve() : reject(error));
     });
   }
 
@@ -332,7 +321,7 @@ export class Stack implements AsyncDisposable {
     const bytes = encodePacket(pingPacket(this.localAddress, address, port, seq, payload));
     const now = this.#now();
     const rtt = this.#pings.wait(port, address, seq, payload.slice(), now, options.timeoutMs ?? 5000);
-    this.#enqueue(address.node, bytes, (error) => {
+    this.#out.push(address.node, bytes, (error) => {
       if (error !== undefined) this.#pings.fail(port, error);
     });
     return rtt;
@@ -361,7 +350,7 @@ export class Stack implements AsyncDisposable {
       case PROTOCOLS.CONTROL: {
         const pong = pongFor(packet, this.localAddress);
         if (pong !== undefined) {
-          this.#enqueue(pong.dst.node, encodePacket(pong), undefined);
+          this.#out.push(pong.dst.node, encodePacket(pong));
           return;
         }
         this.#pings.onPong(packet, this.#now());
@@ -394,10 +383,7 @@ export class Stack implements AsyncDisposable {
     this.#closed = true;
     this.#timer.clear();
     this.#pings.close();
-    for (let round = 0; round < 1000 && this.pendingSends > 0; round++) {
-      await new Promise<void>((resolve) => this.#settleWaiters.push(resolve));
-    }
-    for (const wake of this.#roomWaiters.splice(0)) wake();
+    await this.#out.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -517,7 +503,7 @@ export class Stack implements AsyncDisposable {
       record.counters.segsSent === 1
     ) {
       // The first SYN: its failure (unknown node, no address) fails the dial at once (§5.4 step 3).
-      this.#enqueue(packet.dst.node, bytes, (error) => {
+      this.#out.push(packet.dst.node, bytes, (error) => {
         if (error === undefined || record.dial !== dial) return;
         record.dial = undefined;
         dial.reject(synError(error));
@@ -527,7 +513,7 @@ export class Stack implements AsyncDisposable {
       });
       return;
     }
-    this.#enqueue(packet.dst.node, bytes, undefined);
+    this.#out.push(packet.dst.node, bytes);
   }
 
   #onDatagram(packet: Packet): void {
@@ -543,61 +529,6 @@ export class Stack implements AsyncDisposable {
     if (this.#datagramSubscribers.size === 0) return;
     const datagram: Datagram = { src: packet.src, srcPort: packet.srcPort, dstPort: packet.dstPort, data };
     for (const fn of this.#datagramSubscribers) fn(datagram);
-  }
-
-  // --- the outgoing queue ---
-
-  #enqueue(node: number, bytes: Uint8Array, done: QueuedSend["done"]): void {
-    if (this.#inFlight < this.#maxInFlight && this.#queueHead === this.#queue.length) {
-      this.#start(node, bytes, done);
-      return;
-    }
-    this.#queue.push({ node, bytes, done });
-  }
-
-  #start(node: number, bytes: Uint8Array, done: QueuedSend["done"]): void {
-    this.#inFlight++;
-    let sending: Promise<void>;
-    try {
-      sending = this.#sink(node, bytes);
-    } catch (err) {
-      sending = Promise.reject(err);
-    }
-    sending.then(
-      () => this.#settled(undefined, done),
-      (error) => this.#settled(error, done),
-    );
-  }
-
-  #settled(error: unknown, done: QueuedSend["done"]): void {
-    this.#inFlight--;
-    if (error !== undefined) {
-      this.#sendFailures++;
-      this.#log.debug("packet send failed", {
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-    done?.(error);
-    while (this.#inFlight < this.#maxInFlight && this.#queueHead < this.#queue.length) {
-      const next = this.#queue[this.#queueHead++];
-      this.#start(next.node, next.bytes, next.done);
-    }
-    if (this.#queueHead === this.#queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (this.#queueHead > 1024) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueHead = 0;
-    }
-    if (this.#roomWaiters.length > 0 && this.#queue.length - this.#queueHead <= this.#queueMark / 2) {
-      for (const wake of this.#roomWaiters.splice(0)) wake();
-    }
-    if (this.#settleWaiters.length > 0) { for (const wake of this.#settleWaiters.splice(0)) wake(); }
-  }
-
-  #outgoingRoom(): Promise<void> | undefined {
-    if (this.#closed || this.#queue.length - this.#queueHead < this.#queueMark) return undefined;
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 }
 
