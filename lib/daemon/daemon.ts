@@ -237,7 +237,7 @@ export class Daemon implements AsyncDisposable {
       });
       link.trust = trust;
       cleanup.push(() => trust.close());
-      const services = BuiltInServices.start(stack, config, log);
+      const services = await BuiltInServices.start({ stack, config, logger: log, emit });
       cleanup.push(() => services.close());
       // IPC starts before the daemon object exists (§10.5 step 11); its Info needs the object.
       const self: { daemon?: Daemon } = {};

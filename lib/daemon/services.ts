@@ -8,11 +8,26 @@
  */
 
 import type { Logger } from "../log.ts";
+import { formatAddress } from "../protocol/address.ts";
 import { PORTS } from "../protocol/constants.ts";
+import { DataExchangeServer } from "../services/data_exchange/mod.ts";
 import { serveEcho } from "../services/echo/mod.ts";
 import { EventBroker, serveEventStream } from "../services/event_stream/mod.ts";
+import type { OverlayConn } from "../transport/conn.ts";
 import type { Stack } from "../transport/stack.ts";
+import type { WebhookData } from "../webhook/mod.ts";
 import type { DaemonConfig } from "./config.ts";
+
+/** Reports a service event by its webhook name (control.md §10.8). */
+export type ServiceEmit = (event: string, data: WebhookData) => void;
+
+/** Options of {@linkcode BuiltInServices.start}. */
+export interface BuiltInServicesOptions {
+  stack: Stack;
+  config: DaemonConfig;
+  logger: Logger;
+  emit: ServiceEmit;
+}
 
 /** The running built-in services of one daemon. */
 export class BuiltInServices implements AsyncDisposable {
@@ -20,21 +35,25 @@ export class BuiltInServices implements AsyncDisposable {
   readonly ports: readonly number[];
   #abort = new AbortController();
   #running: Promise<void>[] = [];
+  #dataExchange: DataExchangeServer<OverlayConn> | undefined;
 
   private constructor(
     broker: EventBroker,
     ports: number[],
     running: Promise<void>[],
     abort: AbortController,
+    dataExchange: DataExchangeServer<OverlayConn> | undefined,
   ) {
     this.broker = broker;
     this.ports = ports;
     this.#running = running;
     this.#abort = abort;
+    this.#dataExchange = dataExchange;
   }
 
-  /** Binds every enabled service on `stack`. */
-  static start(stack: Stack, config: DaemonConfig, log: Logger): BuiltInServices {
+  /** Binds every enabled service on `stack`; data lands in the pilot home. */
+  static async start(options: BuiltInServicesOptions): Promise<BuiltInServices> {
+    const { stack, config, logger: log, emit } = options;
     const abort = new AbortController();
     const signal = abort.signal;
     const broker = new EventBroker({ logger: log.child({ service: "eventstream" }) });
@@ -68,6 +87,31 @@ export class BuiltInServices implements AsyncDisposable {
     if (config.services.echo) {
       bind("echo", PORTS.ECHO, (l) => serveEcho(l, { logger: log.child({ service: "echo" }), signal }));
     }
+    let dataExchange: DataExchangeServer<OverlayConn> | undefined;
+    if (config.services.dataExchange) {
+      try {
+        const listener = stack.listen(PORTS.DATA_EXCHANGE);
+        ports.push(PORTS.DATA_EXCHANGE);
+        dataExchange = await DataExchangeServer.start(listener, {
+          home: config.home,
+          peerOf: (conn) => ({
+            address: formatAddress(conn.remoteAddr.address),
+            nodeId: conn.remoteAddr.address.node,
+          }),
+          logger: log.child({ service: "dataexchange" }),
+          onStored: (stored) =>
+            stored.kind === "message"
+              ? emit("message.received", { type: stored.type, from: stored.from.address, size: stored.bytes })
+              : emit("file.received", { filename: stored.filename, size: stored.bytes, path: stored.path }),
+        });
+      } catch (err) {
+        log.warn("service not started", {
+          service: "dataexchange",
+          port: PORTS.DATA_EXCHANGE,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
     if (config.services.eventStream) {
       bind(
         "eventstream",
@@ -75,12 +119,14 @@ export class BuiltInServices implements AsyncDisposable {
         (l) => serveEventStream(l, { broker, logger: log.child({ service: "eventstream" }), signal }),
       );
     }
-    return new BuiltInServices(broker, ports, running, abort);
+    return new BuiltInServices(broker, ports, running, abort, dataExchange);
   }
 
   /** Stops accepting and ends the services' connections. */
   async close(): Promise<void> {
     this.#abort.abort();
+    // Durable state first (control.md §10.6): the data exchange finishes what it is saving.
+    await this.#dataExchange?.close();
     await Promise.all(this.#running);
   }
 
