@@ -134,20 +134,6 @@ Deno.test("pilotctl: dispatch is case-sensitive and ignores prototype names", as
 
 Deno.test("pilotctl: all 57 commands of §1 are in the table; unbuilt ones fail honestly with unavailable", async () => {
   const unbuilt = [
-    ["connect", "2"],
-    ["send", "2", "7"],
-    ["recv", "7"],
-    ["send-file", "2", "f"],
-    ["send-message", "2"],
-    ["subscribe", "2", "t"],
-    ["publish", "2", "t"],
-    ["ping", "2"],
-    ["traceroute", "2"],
-    ["bench", "2"],
-    ["listen", "7"],
-    ["daemon", "start"],
-    ["daemon", "stop"],
-    ["_daemon-run"],
     ["task", "submit"],
     ["task", "accept"],
     ["task", "decline"],
@@ -173,7 +159,10 @@ Deno.test("pilotctl: all 57 commands of §1 are in the table; unbuilt ones fail 
     "init",
     "config",
     "context",
+    "daemon start",
+    "daemon stop",
     "daemon status",
+    "_daemon-run",
     "register",
     "lookup",
     "rotate-key",
@@ -195,6 +184,17 @@ Deno.test("pilotctl: all 57 commands of §1 are in the table; unbuilt ones fail 
     "untrust",
     "pending",
     "trust",
+    "connect",
+    "send",
+    "recv",
+    "send-file",
+    "send-message",
+    "subscribe",
+    "publish",
+    "ping",
+    "traceroute",
+    "bench",
+    "listen",
     "connections",
     "disconnect",
     "received",
@@ -203,7 +203,7 @@ Deno.test("pilotctl: all 57 commands of §1 are in the table; unbuilt ones fail 
     "peers",
     "broadcast",
   ];
-  assert.equal(unbuilt.length - 1 + built.length, 57, "57 user commands (plus _daemon-run)");
+  assert.equal(unbuilt.length + built.length - 1, 57, "57 user commands (plus _daemon-run)");
   // Every listed name resolves through the table, the group words to their subcommand.
   for (
     const name of [
