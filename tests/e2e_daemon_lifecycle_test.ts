@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runChild } from "../cli/_testing.ts";
+import { runChild, spawnChild } from "../cli/_testing.ts";
 import { startDaemon } from "./_helpers/daemon.ts";
 
 Deno.test("e2e: daemon start, status and stop round trip with pid and log files", async () => {
@@ -101,6 +101,34 @@ Deno.test("e2e: daemon start reports a daemon that cannot start, with its log", 
     const stale = await runChild(["daemon", "stop"], opts);
     assert.equal(stale.stderr, "error: daemon is not running (cleaned up stale state)\n");
   } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {/* removed with the run's folder */});
+  }
+});
+
+Deno.test("e2e: daemon start --foreground runs attached until SIGTERM, then exits 0", async () => {
+  await using hub = await startDaemon({ flags: ["-public"] });
+  const home = await Deno.makeTempDir({ prefix: "pd-life-" });
+  const opts = { home, socket: `${home}/pilot.sock` };
+  const join = ["--registry", String(hub.ready.registry), "--beacon", String(hub.ready.beacon)];
+  const child = spawnChild(["daemon", "start", "--foreground", ...join, "--listen", "127.0.0.1:0"], opts);
+  const output = child.output();
+  try {
+    let ready = false;
+    for (let i = 0; i < 50 && !ready; i++) {
+      ready = (await runChild(["daemon", "status", "--check"], opts)).code === 0;
+    }
+    assert.ok(ready, "the foreground daemon answers Info");
+    await assert.rejects(Deno.stat(`${home}/.pilot/pilot.pid`), Deno.errors.NotFound, "no PID file");
+    // §7.3 quirk: responsive, but without a PID file the header says stopped.
+    assert.match(
+      (await runChild(["daemon", "status"], opts)).stdout,
+      /^Daemon: stopped \(pid 0\)\n {2}Node ID:/,
+    );
+  } finally {
+    child.kill("SIGTERM");
+    const done = await output;
+    assert.equal(done.code, 0, new TextDecoder().decode(done.stderr));
+    assert.match(new TextDecoder().decode(done.stderr), /daemon stopped/);
     await Deno.remove(home, { recursive: true }).catch(() => {/* removed with the run's folder */});
   }
 });
