@@ -46,6 +46,11 @@ interface Progress {
 }
 
 /** Handles PILK and PILA frames. */
+/** Answers to a repeated, unchanged key exchange are spaced at least this far apart. */
+const REPEAT_REPLY_INTERVAL_MS = 1000;
+/** A repeat this soon after the context was made belongs to the opening burst, not to a lost answer. */
+const REPEAT_SETTLE_MS = 300;
+
 export class KeyExchangeHandler {
   readonly #ctx: TunnelContext;
   readonly #send: SendPath;
@@ -145,6 +150,7 @@ export class KeyExchangeHandler {
       }
       if (previous !== undefined) retireKey(entry, previous.peerX25519);
     }
+    crypto.createdMs ??= ctx.config.now();
     entry.crypto = crypto;
     if (pila !== undefined) this.#identityKeys.remember(node, pila.ed25519Public);
     if (!relayed && (!sameKey || entry.endpoint === undefined || sameUdpAddr(from, entry.resolved))) {
@@ -157,7 +163,21 @@ export class KeyExchangeHandler {
       relay: ctx.relay.has(node),
       rekeyed: previous !== undefined,
     });
-    if (!sameKey) this.#send.sendKeyExchange(entry, false); // the reply rule that prevents ping-pong
+    if (!sameKey) {
+      this.#send.sendKeyExchange(entry, false); // the reply rule that prevents ping-pong
+    } else if (!crypto.heardFrom) {
+      // A peer that repeats an unchanged key exchange before any of its PILS reached us has most
+      // likely lost our answer (the reference's rule would then never answer again, and both sides
+      // stay without a shared key). Answer again, at most once a second: a Go peer ignores a repeat
+      // of our unchanged key, and between our own daemons the first PILS ends the exchange. The
+      // opening burst (two frames at once, §3.6) is not a lost answer, hence the settling time.
+      const now = ctx.config.now();
+      const settled = now - (crypto.createdMs ?? now) >= REPEAT_SETTLE_MS;
+      if (settled && now - crypto.lastRepeatReplyMs >= REPEAT_REPLY_INTERVAL_MS) {
+        crypto.lastRepeatReplyMs = now;
+        this.#send.sendKeyExchange(entry, false);
+      }
+    }
     for (const packet of ctx.pending.take(node)) ctx.background(this.#send.seal(entry, packet));
   }
 }

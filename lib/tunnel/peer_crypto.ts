@@ -73,6 +73,15 @@ export class PeerCrypto {
   readonly replay: ReceiveReplay;
   /** True when made (or confirmed) by a verified PILA. */
   authenticated: boolean;
+  /**
+   * True once a PILS sealed under this context opened: proof that the peer holds our key, so a repeat
+   * of its key exchange needs no answer from us.
+   */
+  heardFrom = false;
+  /** When we last answered a repeat of the peer's unchanged key exchange (ms, the tunnel's clock). */
+  lastRepeatReplyMs = -Infinity;
+  /** When this context was made (ms, the tunnel's clock); `undefined` until the handler stamps it. */
+  createdMs: number | undefined;
   // WebCrypto copies its input when called, but only once the key is imported; before that the
   // cipher awaits first, so a view into the reused receive buffer would change under it.
   #warm = false;

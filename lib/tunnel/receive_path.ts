@@ -217,6 +217,7 @@ export class ReceivePath {
       return ctx.dropError(err, "bad_packet");
     }
     if (packet.src.node !== job.node) return ctx.stats.drop("source_mismatch"); // Q23
+    job.crypto.heardFrom = true;
     // Q13 (encrypted): the endpoint follows authenticated traffic, which cannot be forged off-path.
     if (entry !== undefined && entry.crypto === job.crypto && !job.relayed && entry.endpoint !== undefined) {
       if (!sameUdpAddr(entry.endpoint, job.from)) entry.endpoint = job.from;
