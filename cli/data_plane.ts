@@ -8,7 +8,7 @@
 
 import { PilotError } from "../lib/errors.ts";
 import type { IpcClient } from "../lib/ipc/mod.ts";
-import { dialStream, type IpcStreamConn } from "../lib/ipc/stream_conn.ts";
+import { dialStream, type IpcStreamConn } from "../lib/ipc/mod.ts";
 import { type Address, formatAddress, goQuote, parseAddress } from "../lib/protocol/mod.ts";
 import { parseTarget } from "./args.ts";
 import type { CommandContext } from "./command.ts";

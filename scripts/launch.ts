@@ -19,7 +19,16 @@ const ENTRY_POINTS: Record<Program, string> = {
 };
 
 /** Flags (Go-style single dash or double dash) whose value is a file the program reads or writes. */
-const PATH_FLAGS = ["socket", "identity", "config", "store", "data-dir", "snapshot", "import-snapshot"];
+const PATH_FLAGS = [
+  "socket",
+  "identity",
+  "config",
+  "store",
+  "data-dir",
+  "snapshot",
+  "import-snapshot",
+  "file",
+];
 
 /** Returns the value given to `-name`/`--name` (as `-name v` or `-name=v`), if any. */
 export function flagValue(args: readonly string[], name: string): string | undefined {
@@ -36,6 +45,9 @@ export function flagValue(args: readonly string[], name: string): string | undef
 /** Files named on the command line, which the program must be allowed to touch. */
 export function pathsFromArgs(args: readonly string[]): string[] {
   const paths: string[] = [];
+  // pilotctl reads the file it sends (`send-file <target> <path>`) and the one `--file` names.
+  const positional = args.filter((arg) => !arg.startsWith("-"));
+  if (positional[0] === "send-file" && positional[2] !== undefined) paths.push(positional[2]);
   for (const name of PATH_FLAGS) {
     const value = flagValue(args, name);
     // A KV Connect URL is a network store, not a file.

@@ -20,7 +20,7 @@ import {
   resolveTarget,
 } from "../data_plane.ts";
 import { openDaemon } from "../daemon_link.ts";
-import { dialStream } from "../../lib/ipc/stream_conn.ts";
+import { dialStream } from "../../lib/ipc/mod.ts";
 import { ProgressMeter } from "../progress.ts";
 import { formatBytes, formatDuration, formatFixed, microsToMs } from "../render.ts";
 

@@ -8,7 +8,7 @@
 
 import { PilotError } from "../../lib/errors.ts";
 import type { IpcClient } from "../../lib/ipc/mod.ts";
-import { IpcStreamAddr, IpcStreamConn } from "../../lib/ipc/stream_conn.ts";
+import { IpcStreamAddr, IpcStreamConn } from "../../lib/ipc/mod.ts";
 import { type Address, formatAddress, PORTS } from "../../lib/protocol/mod.ts";
 import { durationFlag, intFlag, parseArgs, parsePort, stringFlag } from "../args.ts";
 import { type CommandContext, type CommandRun, PROCESS_STDIN } from "../command.ts";

@@ -19,6 +19,7 @@ import { listenAddress, splitHostPort } from "../flags/host_port.ts";
 import { IpcServer } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
 import { PORTS } from "../protocol/constants.ts";
+import { decodePacket } from "../protocol/packet.ts";
 import { lookup, resolve } from "../registry/mod.ts";
 import { Stack } from "../transport/stack.ts";
 import { Tunnel } from "../tunnel/mod.ts";
@@ -208,7 +209,14 @@ export class Daemon implements AsyncDisposable {
         admitSyn: (src, dstPort) =>
           link.visibility.public || dstPort === PORTS.HANDSHAKE || src.node === link.nodeId ||
           (link.trust?.manager.isTrusted(src.node) ?? false),
-        send: (nodeId, bytes) => tunnel.send(nodeId, bytes),
+        // Packets to ourselves never leave the process: a private node reaches its own services, and
+        // nothing asks the registry (which would refuse to resolve a private node) for our own address.
+        send: (nodeId, bytes) => {
+          if (nodeId !== link.nodeId) return tunnel.send(nodeId, bytes);
+          const packet = decodePacket(bytes.slice());
+          queueMicrotask(() => link.stack?.receive(packet, nodeId));
+          return Promise.resolve();
+        },
         config: {
           keepaliveMs: config.keepaliveMs,
           idleTimeoutMs: config.idleTimeoutMs,
@@ -331,6 +339,7 @@ export class Daemon implements AsyncDisposable {
       webhook: this.#webhook,
       tunnel: this.tunnel,
       connections: this.stack.connections(),
+      boundPorts: this.stack.listeningPorts().length,
     });
   }
 

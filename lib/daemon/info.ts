@@ -50,9 +50,8 @@ export function buildInfo(sources: InfoSources): Record<string, unknown> {
     identity: sources.identityConfigured,
     public_key: sources.publicKey,
     owner: sources.owner,
-    // TODO(#4): the tunnel counts frames but not bytes yet.
-    bytes_sent: 0,
-    bytes_recv: 0,
+    bytes_sent: stats.bytesOut,
+    bytes_recv: stats.bytesIn,
     pkts_sent: sum(stats.framesOut),
     pkts_recv: sum(stats.framesIn),
     peer_list: peers.map((p) => ({

@@ -12,3 +12,4 @@ export * from "./json.ts";
 export * from "./frame_stream.ts";
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./stream_conn.ts";

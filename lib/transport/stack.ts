@@ -198,6 +198,11 @@ export class Stack implements AsyncDisposable {
       .map((conn) => connectionInfo(conn, this.#records.get(conn)?.counters ?? newCounters()));
   }
 
+  /** Ports with a bound listener (Info's `ports`, control.md §9.3). */
+  listeningPorts(): number[] {
+    return [...this.#listeners.keys()];
+  }
+
   // --- streams ---
 
   /** Binds a stream listener. @throws {PilotError} `transport_port_bound` (`port <n> already bound`). */
