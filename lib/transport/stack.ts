@@ -20,30 +20,24 @@
 import { PilotError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { NULL_LOGGER } from "../log.ts";
-import { encodePacket, FLAGS, formatAddress, PROTOCOLS } from "../protocol/mod.ts";
+import { encodePacket, formatAddress, PROTOCOLS } from "../protocol/mod.ts";
 import type { Address, Packet } from "../protocol/mod.ts";
 import type { TransportConfig } from "./config.ts";
-import type { Connection } from "./connection.ts";
 import { ConnectionTable } from "./connection_table.ts";
 import type { TransportAction, TransportEventName } from "./connection_table.ts";
-import { OverlayConn } from "./conn.ts";
-import type { ConnDriver, ConnEvents } from "./conn.ts";
+import type { ConnDriver, OverlayConn } from "./conn.ts";
 import { datagramPacket, pingPacket, pongFor } from "./datagram.ts";
 import type { Datagram } from "./datagram.ts";
-import { OverlayListener } from "./listener.ts";
+import type { OverlayListener } from "./listener.ts";
 import { OutgoingQueue, type PacketSink } from "./outgoing_queue.ts";
 import { PingTracker } from "./ping.ts";
-import {
-  type ConnCounters,
-  type ConnectionInfo,
-  connectionInfo,
-  countReceived,
-  countSent,
-  newCounters,
-} from "./stack_info.ts";
+import { type ConnectionInfo, connectionInfo } from "./stack_info.ts";
+import { ListenerRegistry } from "./stack_listeners.ts";
+import { ConnRecords, type StackDialOptions } from "./stack_records.ts";
 import { DeadlineTimer } from "./timer.ts";
 
 export type { PacketSink } from "./outgoing_queue.ts";
+export type { StackDialOptions } from "./stack_records.ts";
 
 /** Events the stack raises: the transport's (§8) and `data.datagram`. */
 export type StackEventName = TransportEventName | "data.datagram";
@@ -75,34 +69,11 @@ export interface StackOptions {
   now?: () => number;
 }
 
-/** Options of {@linkcode Stack.dial}. */
-export interface StackDialOptions {
-  signal?: AbortSignal;
-  /** Fail with `dial timeout` after this long instead of the full §5.4 schedule (29–39 s). */
-  timeoutMs?: number;
-}
-
 /** Options of {@linkcode Stack.ping}. */
 export interface PingOptions {
   payload?: Uint8Array;
   /** Default 5000. */
   timeoutMs?: number;
-}
-
-interface PendingDial {
-  resolve(conn: OverlayConn): void;
-  reject(error: unknown): void;
-}
-
-interface ConnRecord {
-  events: ConnEvents | undefined;
-  dial: PendingDial | undefined;
-  counters: ConnCounters;
-}
-
-interface ListenerState {
-  controller: ReadableStreamDefaultController<OverlayConn> | undefined;
-  waiting: boolean;
 }
 
 /**
@@ -127,8 +98,8 @@ export class Stack implements AsyncDisposable {
   #options: StackOptions;
   #timer: DeadlineTimer;
   #pings = new PingTracker();
-  #records = new Map<Connection, ConnRecord>();
-  #listeners = new Map<number, ListenerState>();
+  #records: ConnRecords;
+  #listeners: ListenerRegistry;
   #datagramSubscribers = new Set<(datagram: Datagram) => void>();
   #emptyWaiters: (() => void)[] = [];
   #flushing = false;
@@ -161,6 +132,17 @@ export class Stack implements AsyncDisposable {
       flush: () => this.#flush(),
       outgoingRoom: () => this.#closed ? undefined : this.#out.room(),
     };
+    this.#records = new ConnRecords(this.#driver);
+    this.#listeners = new ListenerRegistry({
+      accept: (port) => {
+        const connection = this.#table.accept(port);
+        return connection === undefined ? undefined : this.#records.accepted(connection);
+      },
+      unbind: (port) => {
+        this.#table.unlisten(port, this.#now());
+        this.#flush();
+      },
+    });
   }
 
   // --- introspection ---
@@ -195,12 +177,12 @@ export class Stack implements AsyncDisposable {
   connections(): ConnectionInfo[] {
     return this.#table.connections()
       .sort((a, b) => a.id - b.id)
-      .map((conn) => connectionInfo(conn, this.#records.get(conn)?.counters ?? newCounters()));
+      .map((conn) => connectionInfo(conn, this.#records.counters(conn)));
   }
 
   /** Ports with a bound listener (Info's `ports`, control.md §9.3). */
   listeningPorts(): number[] {
-    return [...this.#listeners.keys()];
+    return this.#listeners.ports();
   }
 
   // --- streams ---
@@ -212,21 +194,7 @@ export class Stack implements AsyncDisposable {
       throw new PilotError("invalid_argument", `port ${port} is not a 16-bit port`);
     }
     this.#table.listen(port);
-    const state: ListenerState = { controller: undefined, waiting: false };
-    this.#listeners.set(port, state);
-    const unbind = () => this.#unlisten(port, state);
-    const incoming = new ReadableStream<OverlayConn>({
-      start: (controller) => {
-        state.controller = controller;
-      },
-      pull: (controller) => {
-        const conn = this.#acceptOne(port);
-        if (conn === undefined) state.waiting = true;
-        else controller.enqueue(conn);
-      },
-      cancel: unbind,
-    }, { highWaterMark: 0 });
-    return new OverlayListener({ transport: "pilot", address: this.localAddress, port }, incoming, unbind);
+    return this.#listeners.open(this.localAddress, port);
   }
 
   /**
@@ -237,52 +205,12 @@ export class Stack implements AsyncDisposable {
    */
   dial(address: Address, port: number, options: StackDialOptions = {}): Promise<OverlayConn> {
     this.#checkOpen();
-    const signal = options.signal;
-    if (signal?.aborted) {
-      return Promise.reject(
-        new PilotError("transport_dial_aborted", "dial aborted", { cause: signal.reason }),
-      );
-    }
-    return new Promise<OverlayConn>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const dial: PendingDial = {
-        resolve: (conn) => {
-          done();
-          resolve(conn);
-        },
-        reject: (error) => {
-          done();
-          reject(error);
-        },
-      };
-      const conn = this.#table.dial({ address, port }, this.#now(), {
+    const open = () =>
+      this.#table.dial({ address, port }, this.#now(), {
         beacon: this.#options.beacon ?? false,
         relayed: this.#options.isRelay?.(address.node) ?? false,
       });
-      this.#records.set(conn, { events: undefined, dial, counters: newCounters() });
-      const abandon = (error: PilotError) => {
-        const record = this.#records.get(conn);
-        if (record?.dial === undefined) return;
-        record.dial = undefined;
-        dial.reject(error);
-        conn.close(this.#now());
-        this.#flush();
-      };
-      const onAbort = () =>
-        abandon(new PilotError("transport_dial_aborted", "dial aborted", { cause: signal?.reason }));
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (options.timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => abandon(new PilotError("transport_dial_timeout", "dial timeout")),
-          options.timeoutMs,
-        );
-      }
-      this.#flush();
-    });
+    return this.#records.dial(open, options);
   }
 
   // --- datagrams and pings ---
@@ -340,11 +268,7 @@ export class Stack implements AsyncDisposable {
     switch (packet.protocol) {
       case PROTOCOLS.STREAM: {
         const p = packet.payload.byteLength > 0 ? { ...packet, payload: packet.payload.slice() } : packet;
-        const conn = this.#table.find(p.dstPort, { address: p.src, port: p.srcPort });
-        if (conn !== undefined) {
-          const record = this.#records.get(conn);
-          if (record !== undefined) countReceived(record.counters, p);
-        }
+        this.#records.countReceived(this.#table.find(p.dstPort, { address: p.src, port: p.srcPort }), p);
         this.#table.receive(p, this.#now());
         this.#flush();
         return;
@@ -372,12 +296,7 @@ export class Stack implements AsyncDisposable {
   shutdown(): void {
     if (this.#closed) return;
     this.#table.shutdown(this.#now());
-    for (const state of this.#listeners.values()) {
-      try {
-        state.controller?.close();
-      } catch { /* already closed or cancelled */ }
-    }
-    this.#listeners.clear();
+    this.#listeners.closeAll();
     this.#flush();
   }
 
@@ -426,99 +345,40 @@ export class Stack implements AsyncDisposable {
       case "send":
         this.#sendPacket(action.packet);
         return;
-      case "incoming": {
-        const state = this.#listeners.get(action.port);
-        if (state?.waiting !== true) return;
-        const conn = this.#acceptOne(action.port);
-        if (conn === undefined) return;
-        state.waiting = false;
-        state.controller?.enqueue(conn);
+      case "incoming":
+        this.#listeners.onIncoming(action.port);
         return;
-      }
-      case "established": {
-        const record = this.#records.get(action.connection);
-        const dial = record?.dial;
-        if (record === undefined || dial === undefined) return;
-        record.dial = undefined;
-        const { conn, events } = OverlayConn.open(action.connection, this.#driver);
-        record.events = events;
-        dial.resolve(conn);
+      case "established":
+        this.#records.established(action.connection);
         return;
-      }
-      case "dial-failed": {
-        const record = this.#records.get(action.connection);
-        const dial = record?.dial;
-        if (record === undefined || dial === undefined) return;
-        record.dial = undefined;
-        dial.reject(action.error);
+      case "dial-failed":
+        this.#records.dialFailed(action.connection, action.error);
         return;
-      }
       case "relay":
         this.#options.onRelayRequested?.(action.connection.remote.address.node);
         return;
       case "readable":
-        this.#records.get(action.connection)?.events?.readable();
+        this.#records.events(action.connection)?.readable();
         return;
       case "writable":
-        this.#records.get(action.connection)?.events?.writable();
+        this.#records.events(action.connection)?.writable();
         return;
-      case "removed": {
-        const record = this.#records.get(action.connection);
-        this.#records.delete(action.connection);
-        record?.events?.removed(action.reason);
-        record?.dial?.reject(new PilotError("transport_closed", "connection closed while dialling"));
+      case "removed":
+        this.#records.removed(action.connection, action.reason);
         if (this.#table.size === 0) { for (const wake of this.#emptyWaiters.splice(0)) wake(); }
         return;
-      }
       case "event":
         this.#options.onEvent?.(action.name, action.data);
         return;
     }
   }
 
-  #acceptOne(port: number): OverlayConn | undefined {
-    const connection = this.#table.accept(port);
-    if (connection === undefined) return undefined;
-    const { conn, events } = OverlayConn.open(connection, this.#driver);
-    const record = this.#records.get(connection);
-    if (record === undefined) {
-      this.#records.set(connection, { events, dial: undefined, counters: newCounters() });
-    } else record.events = events;
-    return conn;
-  }
-
-  #unlisten(port: number, state: ListenerState): void {
-    if (this.#listeners.get(port) !== state) return; // already gone, or a newer listener holds the port
-    this.#listeners.delete(port);
-    this.#table.unlisten(port, this.#now());
-    this.#flush();
-  }
-
   #sendPacket(packet: Packet): void {
-    let record: ConnRecord | undefined;
-    if (packet.protocol === PROTOCOLS.STREAM) {
-      const conn = this.#table.find(packet.srcPort, { address: packet.dst, port: packet.dstPort });
-      record = conn === undefined ? undefined : this.#records.get(conn);
-      if (record !== undefined) countSent(record.counters, packet);
-    }
-    const bytes = encodePacket(packet);
-    const dial = record?.dial;
-    if (
-      dial !== undefined && packet.flags === FLAGS.SYN && record !== undefined &&
-      record.counters.segsSent === 1
-    ) {
-      // The first SYN: its failure (unknown node, no address) fails the dial at once (§5.4 step 3).
-      this.#out.push(packet.dst.node, bytes, (error) => {
-        if (error === undefined || record.dial !== dial) return;
-        record.dial = undefined;
-        dial.reject(synError(error));
-        const conn = this.#table.find(packet.srcPort, { address: packet.dst, port: packet.dstPort });
-        conn?.close(this.#now());
-        this.#flush();
-      });
-      return;
-    }
-    this.#out.push(packet.dst.node, bytes);
+    const find = () => this.#table.find(packet.srcPort, { address: packet.dst, port: packet.dstPort });
+    const done = packet.protocol === PROTOCOLS.STREAM
+      ? this.#records.onSend(find(), packet, find)
+      : undefined;
+    this.#out.push(packet.dst.node, encodePacket(packet), done);
   }
 
   #onDatagram(packet: Packet): void {
@@ -535,16 +395,4 @@ export class Stack implements AsyncDisposable {
     const datagram: Datagram = { src: packet.src, srcPort: packet.srcPort, dstPort: packet.dstPort, data };
     for (const fn of this.#datagramSubscribers) fn(datagram);
   }
-}
-
-/** The dial error for a first SYN that could not be sent: resolution errors keep their text (§5.4). */
-function synError(error: unknown): PilotError {
-  if (
-    error instanceof PilotError &&
-    (error.code === "tunnel_resolve_failed" || error.code === "tunnel_no_address")
-  ) {
-    return error;
-  }
-  const detail = error instanceof Error ? error.message : String(error);
-  return new PilotError("transport_send_failed", `send SYN: ${detail}`, { cause: error });
 }
