@@ -26,7 +26,7 @@ if (mode === "echo") {
   let bytes = 0;
   let first = 0;
   let last = 0;
-  let idle: number | undefined;
+  let idle: ReturnType<typeof setTimeout> | undefined;
   const report = () => {
     printLine(JSON.stringify({ received, bytes, elapsedMs: last - first }));
     socket.close();
