@@ -20,7 +20,7 @@ import { PilotError } from "../../errors.ts";
 import { writeFileExclusive } from "../../fs/atomic_file.ts";
 import { FILE_MODE } from "./constants.ts";
 import { frameTypeName } from "./frame.ts";
-import { formatGoJsonString } from "./_go_json.ts";
+import { formatGoJsonString } from "../../json/go_json.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
 import {
   ensureDir,
