@@ -34,6 +34,19 @@ export const ENV_VARS: readonly string[] = [
 export const KILL_EXECUTABLE = "/bin/kill";
 
 /**
+ * Where `gateway start` may find the program that adds loopback aliases for its mapped IPs
+ * (services.md §9): `ip` on Linux (its path differs between distributions), `ifconfig` on macOS. The
+ * gateway tries them in this order and only logs a failure, as the reference does; a subnet inside
+ * 127.0.0.0/8 needs no alias on Linux and runs none of them. Changing aliases also needs root.
+ */
+export const LOOPBACK_ALIAS_EXECUTABLES: readonly string[] = [
+  "/usr/sbin/ip",
+  "/sbin/ip",
+  "/usr/bin/ip",
+  "/sbin/ifconfig",
+];
+
+/**
  * Variables only pilotctl reads: `node:child_process`, which `daemon start` needs to give the daemon its
  * log file as stdout and stderr, looks at `NODE_V8_COVERAGE` whenever it spawns.
  */
@@ -80,8 +93,10 @@ export function permissionFlags(program: Program, scope: PermissionScope): strin
     `--allow-env=${(program === "pilotctl" ? [...ENV_VARS, ...PILOTCTL_ENV_VARS] : ENV_VARS).join(",")}`,
   ];
   if (program === "pilotctl") {
-    // The daemon program `daemon start` launches, and `kill` for `daemon stop` (see KILL_EXECUTABLE).
-    flags.push(`--allow-run=${unique([...(scope.run ?? []), KILL_EXECUTABLE]).join(",")}`);
+    // The daemon program `daemon start` launches, `kill` for `daemon stop` (see KILL_EXECUTABLE), and
+    // the loopback-alias programs of `gateway start` (see LOOPBACK_ALIAS_EXECUTABLES).
+    const run = [...(scope.run ?? []), KILL_EXECUTABLE, ...LOOPBACK_ALIAS_EXECUTABLES];
+    flags.push(`--allow-run=${unique(run).join(",")}`);
   }
   return flags;
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { defaultPilotHome, KILL_EXECUTABLE, permissionFlags } from "./permissions.ts";
+import {
+  defaultPilotHome,
+  KILL_EXECUTABLE,
+  LOOPBACK_ALIAS_EXECUTABLES,
+  permissionFlags,
+} from "./permissions.ts";
 
 const ALL_PERMISSIONS = /^(-A|--allow-all)$/;
 
@@ -19,7 +24,9 @@ Deno.test("permissions: file access is scoped to the home, the socket and named 
 
 Deno.test("permissions: only pilotctl may spawn, and only the executables it is given", () => {
   const flags = permissionFlags("pilotctl", { home: "/h/.pilot", socket: "/s", run: ["/bin/deno"] });
-  assert.ok(flags.includes(`--allow-run=/bin/deno,${KILL_EXECUTABLE}`));
+  assert.ok(
+    flags.includes(`--allow-run=/bin/deno,${KILL_EXECUTABLE},${LOOPBACK_ALIAS_EXECUTABLES.join(",")}`),
+  );
   assert.ok(!flags.includes("--allow-run"), "never unscoped: that would let pilotctl run anything");
   for (const program of ["daemon", "registry", "beacon"] as const) {
     const other = permissionFlags(program, { home: "/h/.pilot", socket: "/s", run: ["/bin/deno"] });
@@ -29,7 +36,7 @@ Deno.test("permissions: only pilotctl may spawn, and only the executables it is 
 
 Deno.test("permissions: pilotctl may run kill even without a daemon executable", () => {
   const flags = permissionFlags("pilotctl", { home: "/h/.pilot", socket: "/s" });
-  assert.ok(flags.includes(`--allow-run=${KILL_EXECUTABLE}`));
+  assert.ok(flags.includes(`--allow-run=${KILL_EXECUTABLE},${LOOPBACK_ALIAS_EXECUTABLES.join(",")}`));
   const env = flags.find((flag) => flag.startsWith("--allow-env="));
   assert.ok(env?.includes("NODE_V8_COVERAGE"), "node:child_process reads it when spawning");
   const daemonEnv = permissionFlags("daemon", { home: "/h", socket: "/s" }).find((f) =>
