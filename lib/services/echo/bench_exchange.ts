@@ -80,7 +80,7 @@ export function benchChunk(): Uint8Array {
  * @example
  * ```ts
  * import { serveEcho } from "./server.ts";
- * import { benchEcho } from "./bench.ts";
+ * import { benchEcho } from "./bench_exchange.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const served = serveEcho(listener);
  * const result = await benchEcho(await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }), { bytes: 65536 });
