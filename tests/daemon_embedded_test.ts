@@ -62,3 +62,10 @@ Deno.test("daemon: an unreachable registry fails the start with status 1 and say
     /daemon start: registry dial: dial registry/,
   );
 });
+
+Deno.test("daemon: -registry-tls is refused with a clear reason instead of falling back to plaintext", async () => {
+  await assert.rejects(
+    startDaemon({ flags: ["-registry-tls"], readyTimeoutMs: 15_000 }),
+    /daemon start: registry TLS is not supported by this daemon/,
+  );
+});

@@ -96,6 +96,13 @@ export class Daemon implements AsyncDisposable {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { config, logger: log } = options;
     const cleanup: Array<() => Promise<void>> = [];
+    if (config.registryTls) {
+      // Deno's TLS client cannot pin a certificate by fingerprint (no access to the peer certificate),
+      // and talking plaintext when TLS was asked for would be worse than refusing to start.
+      throw new PilotError("config_unsupported", "registry TLS is not supported by this daemon", {
+        hint: "run the registry without -tls on a trusted network, or reach it through a TLS tunnel",
+      });
+    }
     try {
       await Deno.mkdir(config.home, { recursive: true, mode: 0o700 });
       let registry = config.registry;
