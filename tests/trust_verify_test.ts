@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Ed25519Signer, verifyTextSignature } from "../lib/crypto/mod.ts";
 import { capturedHandshakeMessages, capturedIdentities } from "../lib/trust/_test_vectors.ts";
 import { TestNetwork } from "../lib/trust/_test_network.ts";
-import { mutate, SeededRandom } from "../lib/trust/_test_rng.ts";
+import { JSON_FRAGMENTS, mutate, Prng } from "../lib/protocol/_fuzz.ts";
 import {
   decodeHandshakeMessage,
   encodeHandshakeMessage,
@@ -238,11 +238,11 @@ Deno.test("trust verify: 10,000 seeded mutations never throw and never pass a br
     await fromA({ type: "handshake_accept", justification: "" }),
     ...(await capturedHandshakeMessages()).map((m) => m.bytes),
   ];
-  const rng = new SeededRandom(0x444_7e57);
+  const rng = new Prng(0x444_7e57);
   const reasons = new Map<string, number>();
   for (let i = 0; i < 10_000; i++) {
-    const input = mutate(rng, rng.pick(seeds));
-    const source = rng.int(8) === 0 ? undefined : 1;
+    const input = mutate(rng, rng.pick(seeds), { fragments: JSON_FRAGMENTS });
+    const source = rng.below(8) === 0 ? undefined : 1;
     let outcome;
     try {
       outcome = await b.manager.handleMessage(input, { sourceNodeId: source });

@@ -72,20 +72,60 @@ export interface MutateOptions {
   maxLength?: number;
   /** Mutations stacked on one input: 1 .. this. Default 4. */
   maxMutations?: number;
+  /**
+   * Text pieces also spliced in at random places, such as {@linkcode JSON_FRAGMENTS} for a JSON
+   * decoder; none by default (and then the sequence of mutations for a seed is as without the option).
+   */
+  fragments?: readonly string[];
 }
+
+/** Pieces of JSON that trip parsers and validators: lone brackets, escapes, extreme numbers, a BOM. */
+export const JSON_FRAGMENTS: readonly string[] = [
+  "",
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  ":",
+  '"',
+  "\\",
+  "null",
+  "true",
+  "0",
+  "-1",
+  "1e999",
+  "4294967296",
+  "\u0000",
+  '"x"',
+  "[]",
+  "{}",
+  '"\\ud800"',
+  "\ufeff",
+  "1.5",
+  "NaN",
+];
 
 /**
  * A mutated copy of `input` (never `input` itself): bit flips, byte replacements (random or boundary
- * values), 16-bit boundary values, truncation, extension, insertion, deletion and chunk duplication.
+ * values), 16-bit boundary values, truncation, extension, insertion, deletion and chunk duplication,
+ * and with `fragments`, splices of text.
  */
 export function mutate(rng: Prng, input: Uint8Array, options: MutateOptions = {}): Uint8Array {
   const maxLength = options.maxLength ?? 70_000;
   let bytes: Uint8Array = input.slice();
   const rounds = 1 + rng.below(options.maxMutations ?? 4);
+  const fragments = options.fragments ?? [];
   for (let round = 0; round < rounds; round++) {
     const n = bytes.byteLength;
     const at = n === 0 ? 0 : rng.below(n);
-    switch (rng.below(9)) {
+    const kind = rng.below(fragments.length === 0 ? 9 : 10);
+    if (kind === 9) { // splice in a text fragment
+      const piece = new TextEncoder().encode(rng.pick(fragments));
+      if (n + piece.byteLength <= maxLength) bytes = concat(bytes.subarray(0, at), piece, bytes.subarray(at));
+      continue;
+    }
+    switch (kind) {
       case 0: // flip one bit
         if (n > 0) bytes[at] ^= 1 << rng.below(8);
         break;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { isPilotError } from "../errors.ts";
 import { verifyTextSignature } from "../crypto/mod.ts";
 import { capturedHandshakeMessages, capturedIdentities } from "./_test_vectors.ts";
-import { mutate, SeededRandom } from "./_test_rng.ts";
+import { JSON_FRAGMENTS, mutate, Prng } from "../protocol/_fuzz.ts";
 import {
   decodeHandshakeMessage,
   encodeHandshakeMessage,
@@ -202,10 +202,10 @@ Deno.test("handshake message: extra members are ignored and unknown types are ke
 
 Deno.test("handshake message: 20,000 seeded mutations decode or fail with a proto_handshake code", async () => {
   const seeds = (await capturedHandshakeMessages()).map((m) => m.bytes);
-  const rng = new SeededRandom(0x7e57_0444);
+  const rng = new Prng(0x7e57_0444);
   let decoded = 0;
   for (let i = 0; i < 20_000; i++) {
-    const input = mutate(rng, rng.pick(seeds));
+    const input = mutate(rng, rng.pick(seeds), { fragments: JSON_FRAGMENTS });
     try {
       const message = decodeHandshakeMessage(input);
       // Whatever decodes must survive its own round trip.
