@@ -16,6 +16,7 @@ import {
 } from "../lib/services/data_exchange/mod.ts";
 import type { DataFrameEvent } from "../lib/services/data_exchange/mod.ts";
 import { readExactly, startTestService } from "../lib/services/data_exchange/_testing.ts";
+import { concatBytes } from "../lib/streams/mod.ts";
 
 const AT = new Date(2026, 10, 24, 18, 33, 2, 877);
 
@@ -95,16 +96,6 @@ function streamsOf(frames: unknown): Map<string, Segment[]> {
   return streams;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
 async function capturedRuns(): Promise<Map<string, Segment[]>[]> {
   const vectors = JSON.parse(
     await Deno.readTextFile(new URL("../../shared/vectors/tunnel-plaintext.json", import.meta.url)),
@@ -117,13 +108,13 @@ Deno.test("data exchange wire: captured frames decode and re-encode byte for byt
   for (const streams of await capturedRuns()) {
     assert.ok(streams.size >= 2);
     for (const [key, segments] of streams) {
-      const bytes = concat(segments.map((s) => s.payload));
+      const bytes = concatBytes(segments.map((s) => s.payload));
       const parser = new DataFrameParser();
       const events: DataFrameEvent[] = parser.push(bytes);
       parser.finish();
       const messages = events.filter((e) => e.kind === "message");
       assert.equal(messages.length, events.length, `${key}: only whole text/JSON frames were captured`);
-      assert.deepEqual(concat(messages.map((m) => encodeDataFrame(m))), bytes, key);
+      assert.deepEqual(concatBytes(messages.map((m) => encodeDataFrame(m))), bytes, key);
       // The encoder stream writes the same two chunks per frame as the reference's two segments.
       const chunks = await Array.fromAsync(
         ReadableStream.from(messages).pipeThrough(new DataFrameEncoderStream()),
@@ -142,11 +133,11 @@ Deno.test("data exchange wire: replaying captured client bytes gives the capture
     for (const [key, segments] of streams) {
       if (!key.endsWith(":1001")) continue; // client → service direction
       const reverse = key.split("->").reverse().join("->");
-      const expected = concat((streams.get(reverse) ?? []).map((s) => s.payload));
+      const expected = concatBytes((streams.get(reverse) ?? []).map((s) => s.payload));
       assert.ok(expected.byteLength > 0, `${key} has a captured reply`);
       const reply = await exchange(
         svc.addr.port,
-        concat(segments.map((s) => s.payload)),
+        concatBytes(segments.map((s) => s.payload)),
         expected.byteLength,
       );
       assert.equal(reply.toHex(), expected.toHex(), key);

@@ -9,6 +9,7 @@ import {
   type IpcFrameEvent,
 } from "./frame_stream.ts";
 import { decodeIpcMessage, type IpcMessage } from "./messages.ts";
+import { concatBytes } from "../streams/mod.ts";
 
 async function decodeChunks(
   chunks: readonly Uint8Array[],
@@ -17,22 +18,12 @@ async function decodeChunks(
   return await Array.fromAsync(ReadableStream.from(chunks).pipeThrough(new IpcFrameDecoderStream(options)));
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
 const BODIES = [
   Uint8Array.fromHex("0d"),
   Uint8Array.fromHex("0600000002" + "aa".repeat(300)),
   Uint8Array.fromHex("0bb8"),
 ];
-const STREAM = concat(BODIES.map(encodeFrame));
+const STREAM = concatBytes(BODIES.map(encodeFrame));
 const bodiesOf = (events: IpcFrameEvent[]) =>
   events.map((e) => (e.type === "body" ? e.body.toHex() : `skip ${e.length}`));
 
@@ -75,7 +66,7 @@ Deno.test("ipc frames: an oversized announced length errors the stream before an
 
 Deno.test("ipc frames: in skip mode an oversized body is discarded and the next frame still decodes", async () => {
   const prefix = Uint8Array.fromHex("00000011"); // 17 > maxBody 16
-  const stream = concat([
+  const stream = concatBytes([
     encodeFrame(Uint8Array.of(0x0d)),
     prefix,
     new Uint8Array(17).fill(0x06),

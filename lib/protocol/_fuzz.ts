@@ -19,6 +19,7 @@
  */
 
 import { PilotError } from "../errors.ts";
+import { concatBytes } from "../streams/mod.ts";
 
 /**
  * Mulberry32: a fast 32-bit PRNG with a 32-bit state. Not for cryptography; good enough to pick
@@ -122,7 +123,9 @@ export function mutate(rng: Prng, input: Uint8Array, options: MutateOptions = {}
     const kind = rng.below(fragments.length === 0 ? 9 : 10);
     if (kind === 9) { // splice in a text fragment
       const piece = new TextEncoder().encode(rng.pick(fragments));
-      if (n + piece.byteLength <= maxLength) bytes = concat(bytes.subarray(0, at), piece, bytes.subarray(at));
+      if (n + piece.byteLength <= maxLength) {
+        bytes = concatBytes([bytes.subarray(0, at), piece, bytes.subarray(at)]);
+      }
       continue;
     }
     switch (kind) {
@@ -149,37 +152,31 @@ export function mutate(rng: Prng, input: Uint8Array, options: MutateOptions = {}
         break;
       case 5: { // extend with random bytes, sometimes a lot
         const extra = Math.min(maxLength - n, rng.below(4) === 0 ? rng.below(4096) : rng.below(16));
-        if (extra > 0) bytes = concat(bytes, rng.bytes(extra));
+        if (extra > 0) bytes = concatBytes([bytes, rng.bytes(extra)]);
         break;
       }
       case 6: // insert one byte
         if (n < maxLength) {
-          bytes = concat(bytes.subarray(0, at), Uint8Array.of(rng.nextU32() & 0xFF), bytes.subarray(at));
+          bytes = concatBytes([
+            bytes.subarray(0, at),
+            Uint8Array.of(rng.nextU32() & 0xFF),
+            bytes.subarray(at),
+          ]);
         }
         break;
       case 7: // delete a run
-        if (n > 0) bytes = concat(bytes.subarray(0, at), bytes.subarray(Math.min(n, at + 1 + rng.below(8))));
+        if (n > 0) {
+          bytes = concatBytes([bytes.subarray(0, at), bytes.subarray(Math.min(n, at + 1 + rng.below(8)))]);
+        }
         break;
       default: { // duplicate a chunk in place
         const length = Math.min(1 + rng.below(16), n - at, maxLength - n);
-        if (length > 0) bytes = concat(bytes.subarray(0, at + length), bytes.subarray(at));
+        if (length > 0) bytes = concatBytes([bytes.subarray(0, at + length), bytes.subarray(at)]);
         break;
       }
     }
   }
   return bytes;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.byteLength;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }
 
 /** Options of {@linkcode fuzzDecoder}. */

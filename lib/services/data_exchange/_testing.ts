@@ -7,6 +7,7 @@
 
 import { DataExchangeServer } from "./server.ts";
 import type { DataExchangeServerOptions } from "./server.ts";
+import { concatBytes } from "../../streams/mod.ts";
 
 /** The address every test connection is taken to come from. */
 export const TEST_PEER = { address: "0:0000.0000.0002", nodeId: 2 } as const;
@@ -47,13 +48,7 @@ export async function startTestService(
 export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const chunk of conn.readable) parts.push(chunk);
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Reads exactly `n` bytes (or fewer if the peer closes first). */

@@ -24,6 +24,7 @@ import type { OutgoingDataFrame } from "./frame_stream.ts";
 import { planFileParts } from "./file_parts.ts";
 import type { ServiceConn } from "./service_conn.ts";
 import { errorText } from "./_store_dir.ts";
+import { concatBytes } from "../../streams/mod.ts";
 
 /** Message types of `send-message --type`. */
 export type MessageType = "text" | "json" | "binary";
@@ -253,7 +254,7 @@ class ReplyChannel implements AsyncDisposable {
       for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) {
         if (event.kind === "message") return decoder.decode(event.payload);
         if (event.kind === "file-chunk") data.push(event.bytes.slice());
-        if (event.kind === "file-end") return decoder.decode(concat(data));
+        if (event.kind === "file-end") return decoder.decode(concatBytes(data));
       }
       let next: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -285,14 +286,4 @@ class ReplyChannel implements AsyncDisposable {
     }
     this.#reader.releaseLock(); // rejects a read still pending after an abort
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }

@@ -5,6 +5,7 @@ import { MAX_FRAME_PAYLOAD } from "./constants.ts";
 import { encodeDataFrame, encodeFileFrame } from "./frame.ts";
 import { DataFrameParser } from "./frame_parser.ts";
 import type { DataFrameEvent } from "./frame_parser.ts";
+import { concatBytes } from "../../streams/mod.ts";
 
 const text = new TextEncoder();
 
@@ -45,18 +46,8 @@ function parseChunks(chunks: Uint8Array[]): Normal[] {
   return normalize(events);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
 // Every kind of frame, the FILE edge cases of §4.1 rule 4 included.
-const STREAM = concat([
+const STREAM = concatBytes([
   encodeDataFrame({ type: 1, payload: text.encode("hello") }),
   encodeDataFrame({ type: 3, payload: text.encode('{"result":42}') }),
   encodeDataFrame({ type: 2, payload: new Uint8Array(0) }),
@@ -194,7 +185,7 @@ Deno.test("frame parser: 20,000 seeded mutations end in events or a PilotError",
 
 Deno.test("frame parser: frames before a bad prefix in the same chunk come out, the error follows", () => {
   const parser = new DataFrameParser();
-  const chunk = concat([
+  const chunk = concatBytes([
     encodeDataFrame({ type: 1, payload: text.encode("ok") }),
     Uint8Array.fromHex("0000000101000001"),
   ]);

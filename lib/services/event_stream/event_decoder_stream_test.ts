@@ -3,21 +3,12 @@ import { isPilotError } from "../../errors.ts";
 import { mutate, Prng } from "../../protocol/_fuzz.ts";
 import { encodeEvent, type PubSubEvent } from "./event.ts";
 import { EventDecoderStream } from "./event_decoder_stream.ts";
+import { concatBytes } from "../../streams/mod.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
 function decodeChunks(chunks: Uint8Array[]): Promise<PubSubEvent[]> {
   return Array.fromAsync(ReadableStream.from(chunks).pipeThrough(new EventDecoderStream()));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }
 
 // Every boundary case in one input: both fields empty, each empty alone, a binary topic, the spec events.
@@ -29,7 +20,7 @@ const EVENTS: PubSubEvent[] = [
   { topic: Uint8Array.of(0x00, 0xFF, 0x2E), payload: new Uint8Array() },
   { topic: text("*"), payload: Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9) },
 ];
-const WIRE = concat(EVENTS.map((event) => encodeEvent(event)));
+const WIRE = concatBytes(EVENTS.map((event) => encodeEvent(event)));
 
 Deno.test("EventDecoderStream: one byte at a time gives every event, empty fields included", async () => {
   const chunks = Array.from(WIRE, (byte) => Uint8Array.of(byte));
@@ -116,7 +107,7 @@ Deno.test("EventDecoderStream: 12,000 seeded mutations in random pieces end in e
     try {
       const events = await decodeChunks(chunks);
       // Accepted input is a whole number of events that re-encode to exactly that input.
-      equal(concat(events.map((event) => encodeEvent(event))).toHex(), input.toHex(), `input ${i}`);
+      equal(concatBytes(events.map((event) => encodeEvent(event))).toHex(), input.toHex(), `input ${i}`);
       accepted++;
     } catch (err) {
       if (!isPilotError(err)) {

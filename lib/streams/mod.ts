@@ -1,0 +1,13 @@
+/**
+ * Byte and stream helpers we would otherwise take from @std (no registry here): joining chunks.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./mod.ts";
+ * if (concatBytes([Uint8Array.of(1), Uint8Array.of(2)]).byteLength !== 2) throw new Error("both bytes");
+ * ```
+ *
+ * @module
+ */
+
+export { concatBytes } from "./concat_bytes.ts";
