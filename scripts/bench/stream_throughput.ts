@@ -3,8 +3,8 @@
  * `conn.read` on the other, each node a Stack over its own real Tunnel on loopback, plaintext and
  * encrypted; once in one process and once with the receiver in a child process (`deno run` under the
  * daemon's permission flags). Next to it, in the same run, raw `Deno.listenDatagram` one-way throughput
- * with datagrams of a full segment's size (4096 payload + 34 header + 4 PILT magic), one send awaited at
- * a time; the ratio says what the stack, tunnel and crypto cost.
+ * to a peer process (`_raw_udp.ts`) with datagrams of a full segment's size (4096 payload + 34 header +
+ * 4 PILT magic), one send awaited at a time; the ratio says what the stack, tunnel and crypto cost.
  *
  * Usage: `deno task bench stream_throughput` (about 15 s). MB = 10^6 bytes.
  *
@@ -16,6 +16,7 @@ import { Pilot } from "../../lib/sdk/mod.ts";
 import { Stack } from "../../lib/transport/stack.ts";
 import { Tunnel } from "../../lib/tunnel/mod.ts";
 import { printLine } from "../_out.ts";
+import { rawUdpOneWay } from "./_raw_udp.ts";
 
 const BYTES = 40_000_000;
 const DATAGRAM_BYTES = 4096 + 34 + 4;
@@ -146,39 +147,13 @@ async function twoProcesses(encrypt: boolean): Promise<number> {
   }
 }
 
-/** Raw one-way UDP: datagrams of a segment's size, each send awaited; MB/s of datagram bytes received. */
+/** Raw one-way UDP to a peer process for 3 s: MB/s of datagram bytes received. */
 async function rawUdp(): Promise<number> {
-  const rx = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const tx = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const to = rx.addr;
-  const count = Math.ceil(BYTES / DATAGRAM_BYTES);
-  let received = 0;
-  let last = 0;
-  const receiving = (async () => {
-    const buffer = new Uint8Array(65_536);
-    try {
-      while (received < count) {
-        const [bytes] = await rx.receive(buffer);
-        if (bytes.byteLength === 1) break; // end marker
-        received++;
-        last = performance.now();
-      }
-    } catch { /* closed */ }
-  })();
-  const payload = new Uint8Array(DATAGRAM_BYTES);
-  const start = performance.now();
-  for (let i = 0; i < count; i++) await tx.send(payload, to);
-  for (let i = 0; i < 20 && received < count; i++) await tx.send(new Uint8Array(1), to);
-  const timeout = setTimeout(() => rx.close(), 500);
-  await receiving;
-  clearTimeout(timeout);
-  try {
-    rx.close();
-  } catch { /* already closed */ }
-  tx.close();
-  const loss = 1 - received / count;
-  printLine(`raw udp one-way: ${count} datagrams of ${DATAGRAM_BYTES} B, loss ${(loss * 100).toFixed(1)}%`);
-  return (received * DATAGRAM_BYTES) / 1e6 / ((last - start) / 1000);
+  const raw = await rawUdpOneWay(DATAGRAM_BYTES, 3);
+  printLine(
+    `raw udp one-way: ${raw.sent} datagrams of ${DATAGRAM_BYTES} B, loss ${(raw.loss * 100).toFixed(1)}%`,
+  );
+  return raw.mbPerSecond;
 }
 
 async function main(): Promise<void> {

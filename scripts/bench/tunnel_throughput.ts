@@ -1,11 +1,13 @@
 /**
  * One-way throughput of the tunnel on loopback: packets of 4,130 bytes (a 4,096-byte segment plus its
  * 34-byte header) from one Tunnel to another, plaintext (PILT) and encrypted (PILS), printed next to
- * raw `Deno.listenDatagram` one-way throughput at the same datagram size, measured in the same run.
- * Both tunnels live in this one process (one thread does seal, send, receive and open for both), so
- * the encrypted figure is a lower bound for two daemons on two cores.
+ * raw `Deno.listenDatagram` one-way throughput at the same datagram size to a peer process
+ * (`_raw_udp.ts`), measured in the same run. Both tunnels live in this one process (one thread does
+ * seal, send, receive and open for both), so the encrypted figure is a lower bound for two daemons on
+ * two cores.
  *
- * Run: `deno run --unstable-net --allow-net --allow-read=. scripts/bench/tunnel_throughput.ts [seconds]`
+ * Run: `deno run --unstable-net --allow-net --allow-read=. --allow-run scripts/bench/tunnel_throughput.ts
+ * [seconds]`
  *
  * @module
  */
@@ -14,6 +16,7 @@ import { generateIdentity } from "../../lib/crypto/mod.ts";
 import { encodePacket } from "../../lib/protocol/mod.ts";
 import { Tunnel } from "../../lib/tunnel/mod.ts";
 import { printLine } from "../_out.ts";
+import { type RawOneWay, rawUdpOneWay } from "./_raw_udp.ts";
 
 const PACKET_SIZE = 4130;
 const SEGMENT = PACKET_SIZE - 34;
@@ -40,40 +43,6 @@ async function settle(count: () => number, target: number, lastAt: () => number)
     } else if (performance.now() - still > 300) break;
   }
   return lastAt();
-}
-
-async function rawBaseline(datagramSize: number): Promise<Result> {
-  const receiver = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
-  const sender = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
-  const to = receiver.addr;
-  if (to.transport !== "udp") throw new Error("udp");
-  let received = 0;
-  let bytes = 0;
-  let lastAt = 0;
-  const loop = (async () => {
-    const buffer = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const [data] = await receiver.receive(buffer);
-        received++;
-        bytes += data.byteLength;
-        lastAt = performance.now();
-      }
-    } catch {
-      // closed: the run is over
-    }
-  })();
-  const payload = new Uint8Array(datagramSize).fill(7);
-  const start = performance.now();
-  let sent = 0;
-  while (performance.now() - start < SECONDS * 1000) {
-    for (let i = 0; i < 64; i++, sent++) await sender.send(payload, to);
-  }
-  const end = await settle(() => received, sent, () => lastAt);
-  sender.close();
-  receiver.close();
-  await loop;
-  return { sent, received, bytes, elapsedMs: end - start };
 }
 
 async function tunnelRun(encrypt: boolean): Promise<Result> {
@@ -141,27 +110,29 @@ async function tunnelRun(encrypt: boolean): Promise<Result> {
   }
 }
 
-function line(name: string, r: Result, baseline?: Result): string {
+function line(name: string, r: Result, raw: RawOneWay): string {
   const seconds = r.elapsedMs / 1000;
   const pps = r.received / seconds;
   const mbps = r.bytes / seconds / 1e6;
   const loss = r.sent === 0 ? 0 : (1 - r.received / r.sent) * 100;
-  let text = `${name.padEnd(34)} ${pps.toFixed(0).padStart(7)} pkt/s ${mbps.toFixed(1).padStart(7)} MB/s  ` +
-    `loss ${loss.toFixed(1).padStart(5)}%  (${r.received}/${r.sent})`;
-  if (baseline !== undefined) {
-    const base = baseline.bytes / (baseline.elapsedMs / 1000) / 1e6;
-    text += `  ${(mbps / base * 100).toFixed(0)}% of raw`;
-  }
-  return text;
+  return `${name.padEnd(34)} ${pps.toFixed(0).padStart(7)} pkt/s ${mbps.toFixed(1).padStart(7)} MB/s  ` +
+    `loss ${loss.toFixed(1).padStart(5)}%  (${r.received}/${r.sent})  ${
+      (mbps / raw.mbPerSecond * 100).toFixed(0)
+    }% of raw`;
 }
 
-const raw = await rawBaseline(PACKET_SIZE + 4);
+function rawLine(name: string, raw: RawOneWay): string {
+  return `${name.padEnd(34)} ${" ".repeat(13)} ${raw.mbPerSecond.toFixed(1).padStart(7)} MB/s  ` +
+    `loss ${(raw.loss * 100).toFixed(1).padStart(5)}%  (${raw.received}/${raw.sent})`;
+}
+
+const raw = await rawUdpOneWay(PACKET_SIZE + 4, SECONDS);
 const plain = await tunnelRun(false);
 const sealed = await tunnelRun(true);
 printLine(
   `tunnel one-way throughput, ${PACKET_SIZE}-byte packets, ${SECONDS} s per run, loopback, one process`,
 );
-printLine(line(`raw listenDatagram (${PACKET_SIZE + 4} B)`, raw));
+printLine(rawLine(`raw listenDatagram (${PACKET_SIZE + 4} B)`, raw));
 printLine(line("tunnel plaintext (PILT)", plain, raw));
 printLine(line("tunnel encrypted (PILS, AES-GCM)", sealed, raw));
 printLine(
