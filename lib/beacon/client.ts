@@ -1,7 +1,7 @@
 /**
  * The daemon's side of the beacon (control.md §5.4) that does not need the tunnel itself: the start-up
- * endpoint discovery from a temporary socket, and {@linkcode BeaconLink}, which builds and sends the
- * messages the tunnel socket carries (announce, punch request, relay) through a send callback and
+ * endpoint discovery from a temporary socket, the builders of the messages the tunnel socket sends
+ * (discover, punch request, relay; the tunnel sends them itself), and {@linkcode BeaconLink}, which
  * handles the beacon messages that socket receives.
  *
  * @module
@@ -137,7 +137,7 @@ export function advertisedEndpoint(discovered: BeaconEndpoint | undefined, tunne
 /** Options of {@linkcode BeaconLink}. */
 export interface BeaconLinkOptions {
   beacon: UdpAddr;
-  /** Sends from the tunnel socket, so the beacon learns the mapping peers will use (control.md §5.4). */
+  /** Sends from the tunnel socket (the punch packets), so the peer sees the mapping the beacon knows. */
   send: DatagramSend;
   logger?: Logger;
 }
@@ -154,44 +154,11 @@ export class BeaconLink {
   readonly beacon: UdpAddr;
   #send: DatagramSend;
   #log: Logger;
-  #nodeId: number | undefined;
 
   constructor(options: BeaconLinkOptions) {
     this.beacon = options.beacon;
     this.#send = options.send;
     this.#log = options.logger ?? NULL_LOGGER;
-  }
-
-  /** Our node id once registered. */
-  get nodeId(): number | undefined {
-    return this.#nodeId;
-  }
-
-  /** Call after registering or re-registering with the registry: announces the (possibly new) id. */
-  onRegistered(nodeId: number): Promise<void> {
-    this.#nodeId = nodeId;
-    return this.announce();
-  }
-
-  /** Call after every successful registry heartbeat (every keepalive interval): re-announces. */
-  onHeartbeat(): Promise<void> {
-    return this.announce();
-  }
-
-  /** Sends Discover with our node id, so the beacon maps it to the tunnel socket's endpoint. */
-  async announce(): Promise<void> {
-    if (this.#nodeId === undefined) return;
-    await this.#send(discoverMessage(this.#nodeId), this.beacon);
-  }
-
-  /** Asks the beacon to make us and `targetId` punch towards each other. */
-  async requestPunch(targetId: number): Promise<void> {
-    await this.#send(punchRequestMessage(this.#ownId(), targetId), this.beacon);
-  }
-
-  /** Sends a tunnel frame to a relay-mode peer through the beacon. */
-  async relay(destId: number, frame: Uint8Array): Promise<void> {
-    await this.#send(relayMessage(this.#ownId(), destId, frame), this.beacon);
   }
 
   /**
@@ -223,13 +190,6 @@ export class BeaconLink {
         this.#log.debug("beacon message ignored", { type: msg.type });
         return undefined;
     }
-  }
-
-  #ownId(): number {
-    if (this.#nodeId === undefined) {
-      throw new PilotError("beacon_not_registered", "no node id yet", { hint: "call onRegistered first" });
-    }
-    return this.#nodeId;
   }
 }
 

@@ -5,7 +5,15 @@ import {
   formatEndpoint,
   parseEndpoint,
 } from "../protocol/beacon_message.ts";
-import { advertisedEndpoint, BeaconLink, type DatagramSend, discoverEndpoint } from "./client.ts";
+import {
+  advertisedEndpoint,
+  BeaconLink,
+  type DatagramSend,
+  discoverEndpoint,
+  discoverMessage,
+  punchRequestMessage,
+  relayMessage,
+} from "./client.ts";
 import { startBeacon } from "./server.ts";
 import { LOOPBACK, TestPeer, TV5 } from "./_testing.ts";
 import type { UdpAddr } from "../net/mod.ts";
@@ -77,25 +85,22 @@ function linkOn(peer: TestPeer, beacon: UdpAddr): BeaconLink {
   return new BeaconLink({ beacon, send });
 }
 
-Deno.test("beacon link: announce, punch and relay go from the tunnel socket and work end to end", async () => {
+Deno.test("beacon link: announce, punch and relay from the tunnel socket work end to end", async () => {
   await using beacon = startBeacon(LOOPBACK);
   await using a = new TestPeer();
   await using b = new TestPeer();
   const linkA = linkOn(a, beacon.addr);
   const linkB = linkOn(b, beacon.addr);
-  await assert.rejects(linkA.requestPunch(2), { code: "beacon_not_registered" });
-  await linkA.announce(); // before registration there is no id to announce: nothing is sent
+  assert.deepEqual(decodeBeaconMessage(discoverMessage(5)), { type: "discover", nodeId: 5 });
 
-  await linkA.onRegistered(1);
+  await a.send(discoverMessage(1), beacon.addr);
   const [replyA, fromBeacon] = await a.next("discover reply to A");
   assert.equal(await linkA.handleDatagram(replyA, fromBeacon), undefined);
-  await linkB.onRegistered(2);
+  await b.send(discoverMessage(2), beacon.addr);
   await b.next("discover reply to B");
   assert.equal(beacon.lookup(1)?.port, a.addr.port);
-  await linkB.onHeartbeat();
-  await b.next("discover reply after the heartbeat");
 
-  await linkA.requestPunch(2);
+  await a.send(punchRequestMessage(1, 2), beacon.addr);
   const [commandA] = await a.next("punch command to A");
   const [commandB] = await b.next("punch command to B");
   await linkA.handleDatagram(commandA, beacon.addr);
@@ -107,7 +112,7 @@ Deno.test("beacon link: announce, punch and relay go from the tunnel socket and 
   await linkB.handleDatagram(commandB, beacon.addr);
   for (let i = 0; i < 3; i++) assert.equal((await a.next(`punch packet ${i} from B`))[0].toHex(), "50494c50");
 
-  await linkA.relay(2, Uint8Array.fromHex(TV5));
+  await a.send(relayMessage(1, 2, Uint8Array.fromHex(TV5)), beacon.addr);
   const [deliver] = await b.next("relay-deliver at B");
   assert.equal(deliver.toHex(), `0600000001${TV5}`);
   const delivery = await linkB.handleDatagram(deliver, beacon.addr);
@@ -141,8 +146,5 @@ Deno.test("beacon link: malformed or empty-frame messages on the tunnel socket a
   assert.equal(sent.length, 0, "no punch packets for a bad punch command");
   const sync = encodeBeaconMessage({ type: "sync", beaconId: 1, nodeIds: [1] });
   assert.equal(await link.handleDatagram(sync, from), undefined);
-  await link.onHeartbeat(); // not registered yet: nothing to announce
-  await link.onRegistered(5);
-  assert.equal(sent.length, 1);
-  assert.deepEqual(decodeBeaconMessage(sent[0]), { type: "discover", nodeId: 5 });
+  assert.equal(sent.length, 0, "nothing answers a sync");
 });
