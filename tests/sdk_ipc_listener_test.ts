@@ -34,17 +34,19 @@ Deno.test("sdk ipc listener: iteration ends when the listener closes, and yields
   await using d = await startDaemon();
   await using pilot = await connect({ socket: d.socket });
   const listener = await pilot.listen({ port: 4101 });
+  const first = Promise.withResolvers<void>();
   const iterated = (async () => {
     let n = 0;
     for await (const conn of listener) {
       n++;
       conn.close();
+      first.resolve();
     }
     return n;
   })();
   const conn = await pilot.dial(pilot.address, 4101); // a node reaches its own ports
+  await withDeadline(first.promise, 5_000, "the loop got the connection");
   conn.close();
-  await conn.closed;
   listener.close();
   assert.equal(await withDeadline(iterated, 5_000, "loop ended"), 1);
   let after = 0;
