@@ -1,0 +1,312 @@
+/**
+ * The built-in services between two daemons, driven over IPC as an application does (issue #5 item
+ * 10), each figure next to a raw baseline measured in this same run:
+ *
+ * - send-file (data exchange, port 1001) of 100 MB, and of 1 GB when asked: MB/s and the peak RSS of
+ *   both daemons, next to raw UDP one-way throughput at the tunnel's encrypted datagram size.
+ * - send-message round trips per second, one overlay connection per message, next to one loopback TCP
+ *   connection per request/response to another process.
+ * - event fan-out (port 1002) to 100 subscribers: events delivered per second summed over all
+ *   subscribers, next to the same bytes fanned out over 100 loopback TCP connections by another process.
+ *
+ * The 1 GB run is opt-in (minutes, and 2 GB of disk): pass `--1gb`, or set `PILOT_BENCH_1GB=1` where
+ * the variable is readable (`deno task bench` grants only the programs' own variables, so there run
+ * this file directly: `deno run -A scripts/bench/services_throughput.ts --1gb`).
+ *
+ * @module
+ */
+
+import { dialStream, IpcClient } from "../../lib/ipc/mod.ts";
+import { type Address, parseAddress } from "../../lib/protocol/mod.ts";
+import { sendFile, sendMessage } from "../../lib/services/data_exchange/mod.ts";
+import { encodeEvent, subscribe } from "../../lib/services/event_stream/mod.ts";
+import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
+import { printLine } from "../_out.ts";
+import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
+
+const MB = 1024 * 1024;
+const MESSAGES = 200;
+const SUBSCRIBERS = 100;
+const EVENTS = 200;
+const EVENT_PAYLOAD = 64;
+const ROUND_MS = 300;
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const ratio = (ours: number, raw: number) => `${fmt((ours / raw) * 100)}% of raw`;
+
+function wantsGigabyte(): boolean {
+  if (Deno.args.includes("--1gb")) return true;
+  const env = Deno.permissions.querySync({ name: "env", variable: "PILOT_BENCH_1GB" });
+  return env.state === "granted" && Deno.env.get("PILOT_BENCH_1GB") === "1";
+}
+
+function rssOf(info: unknown): number {
+  const value = typeof info === "object" && info !== null ? Reflect.get(info, "rss_bytes") : undefined;
+  return typeof value === "number" ? value : NaN;
+}
+
+/** The highest RSS of each daemon while `work` runs, sampled over IPC every 100 ms. */
+async function withPeakRss<T>(daemons: TestDaemon[], work: () => Promise<T>) {
+  const clients = await Promise.all(daemons.map((d) => IpcClient.connect(d.socket)));
+  const peaks = daemons.map(() => 0);
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      const infos = await Promise.all(clients.map((c) => c.info()));
+      infos.forEach((info, i) => peaks[i] = Math.max(peaks[i] ?? 0, rssOf(info)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  try {
+    return { result: await work(), peaks };
+  } finally {
+    running = false;
+    await sampling;
+    for (const client of clients) await client[Symbol.asyncDispose]();
+  }
+}
+
+async function writeFile(path: string, size: number): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const block = new Uint8Array(MB);
+  for (let written = 0; written < size; written += block.byteLength) {
+    block.fill(written / MB & 0xff); // a different byte per MiB, so a shifted file cannot pass
+    for (let off = 0; off < block.byteLength;) off += await file.write(block.subarray(off));
+  }
+}
+
+async function fileSend(a: TestDaemon, b: TestDaemon, size: number, dir: string) {
+  const path = `${dir}/bench-${size}.bin`;
+  await writeFile(path, size);
+  try {
+    await using ipc = await IpcClient.connect(a.socket);
+    const { result: seconds, peaks } = await withPeakRss([a, b], async () => {
+      const conn = await dialStream(ipc, parseAddress(b.address), 1001);
+      const file = await Deno.open(path);
+      const start = performance.now();
+      await sendFile(conn, { name: "bench.bin", size, source: file.readable });
+      const elapsed = (performance.now() - start) / 1000;
+      conn.close();
+      await conn.closed;
+      return elapsed;
+    });
+    for await (const entry of Deno.readDir(`${b.pilotHome}/received`)) {
+      await Deno.remove(`${b.pilotHome}/received/${entry.name}`);
+    }
+    return { mbPerSecond: size / 1e6 / seconds, seconds, peaks };
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+/** Round trips per second and the median and 95th percentile of one, in ms. */
+interface Rate {
+  perSecond: number;
+  medianMs: number;
+  p95Ms: number;
+}
+
+async function messageRate(a: TestDaemon, b: Address): Promise<Rate> {
+  await using ipc = await IpcClient.connect(a.socket);
+  const samples: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < MESSAGES; i++) {
+    const begin = performance.now();
+    const conn = await dialStream(ipc, b, 1001);
+    const reply = await sendMessage(conn, { type: "text", data: `bench message ${i}` });
+    if (reply.ack === undefined) throw new Error(`message ${i} got no ACK`);
+    conn.close();
+    await conn.closed;
+    samples.push(performance.now() - begin);
+  }
+  return {
+    perSecond: MESSAGES / ((performance.now() - start) / 1000),
+    medianMs: percentile(samples, 0.5),
+    p95Ms: percentile(samples, 0.95),
+  };
+}
+
+/** Publishes warm-up events until every subscriber has one, then `EVENTS` events; deliveries per second. */
+async function fanOut(a: TestDaemon, b: Address): Promise<number> {
+  await using ipc = await IpcClient.connect(a.socket);
+  const topic = new TextEncoder().encode("bench");
+  const warm = Array.from({ length: SUBSCRIBERS }, () => false);
+  const counts = Array.from({ length: SUBSCRIBERS }, () => 0);
+  const allWarm = Promise.withResolvers<void>();
+  const allDone = Promise.withResolvers<void>();
+  let warmed = 0;
+  let finished = 0;
+  const conns = await Promise.all(warm.map(() => dialStream(ipc, b, 1002)));
+  const subs = conns.map((conn, i) =>
+    subscribe(conn, topic, {
+      collect: false,
+      onEvent: (event) => {
+        if (event.payload[0] === 0x77) { // "w"
+          if (!warm[i] && ++warmed === SUBSCRIBERS) allWarm.resolve();
+          warm[i] = true;
+        } else if (++counts[i] === EVENTS && ++finished === SUBSCRIBERS) allDone.resolve();
+      },
+    })
+  );
+  const publisher = await dialStream(ipc, b, 1002);
+  const writer = publisher.writable.getWriter();
+  await writer.write(encodeEvent({ topic, payload: new Uint8Array() }));
+  const warmup = encodeEvent({ topic, payload: new Uint8Array(EVENT_PAYLOAD).fill(0x77) });
+  // A subscription travels on its own connection and may arrive after a publication; repeat, bounded.
+  for (let round = 0; round < 50 && warmed < SUBSCRIBERS; round++) {
+    await writer.write(warmup);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([allWarm.promise, new Promise((resolve) => timer = setTimeout(resolve, ROUND_MS))]);
+    clearTimeout(timer);
+  }
+  if (warmed < SUBSCRIBERS) throw new Error("not every subscriber was registered");
+  const burst = new Uint8Array(EVENTS * warmup.byteLength);
+  for (let i = 0; i < EVENTS; i++) {
+    burst.set(
+      encodeEvent({ topic, payload: new Uint8Array(EVENT_PAYLOAD).fill(0x6d) }),
+      i * warmup.byteLength,
+    );
+  }
+  const start = performance.now();
+  await writer.write(burst);
+  await allDone.promise;
+  const rate = (SUBSCRIBERS * EVENTS) / ((performance.now() - start) / 1000);
+  writer.releaseLock();
+  publisher.close();
+  for (const conn of conns) conn.close();
+  await Promise.all(subs);
+  return rate;
+}
+
+/** The raw TCP peer process (`_tcp_peer.ts`). */
+async function startTcpPeer() {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", new URL("./_tcp_peer.ts", import.meta.url).pathname],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const next = await reader.read();
+    if (next.done) throw new Error("tcp peer ended early");
+    text += next.value;
+  }
+  await reader.cancel();
+  const port = Number(text.split("\n")[0]);
+  return {
+    connect: () => Deno.connect({ hostname: "127.0.0.1", port }),
+    stop: async () => {
+      await child.stdin.close();
+      await child.status;
+    },
+  };
+}
+
+async function readExactly(conn: Deno.Conn, size: number): Promise<void> {
+  const buffer = new Uint8Array(Math.min(size, 65536));
+  for (let have = 0; have < size;) {
+    const n = await conn.read(buffer.subarray(0, Math.min(buffer.byteLength, size - have)));
+    if (n === null) throw new Error(`raw peer closed after ${have} of ${size} bytes`);
+    have += n;
+  }
+}
+
+async function rawMessageRate(peer: Awaited<ReturnType<typeof startTcpPeer>>): Promise<Rate> {
+  const samples: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < MESSAGES; i++) {
+    const begin = performance.now();
+    const body = new TextEncoder().encode(`bench message ${i}`);
+    const request = new Uint8Array(9 + body.byteLength);
+    request[0] = 0x52;
+    new DataView(request.buffer).setUint32(1, 1);
+    new DataView(request.buffer).setUint32(5, body.byteLength);
+    request.set(body, 9);
+    const conn = await peer.connect();
+    await conn.write(request);
+    await readExactly(conn, 11);
+    conn.close();
+    samples.push(performance.now() - begin);
+  }
+  return {
+    perSecond: MESSAGES / ((performance.now() - start) / 1000),
+    medianMs: percentile(samples, 0.5),
+    p95Ms: percentile(samples, 0.95),
+  };
+}
+
+async function rawFanOut(peer: Awaited<ReturnType<typeof startTcpPeer>>): Promise<number> {
+  const event = encodeEvent({
+    topic: new TextEncoder().encode("bench"),
+    payload: new Uint8Array(EVENT_PAYLOAD),
+  });
+  const subs = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => peer.connect()));
+  await Promise.all(subs.map(async (sub) => {
+    await sub.write(new Uint8Array([0x53]));
+    await readExactly(sub, 1); // registered
+  }));
+  const publisher = await peer.connect();
+  const burst = new Uint8Array(1 + EVENTS * event.byteLength);
+  burst[0] = 0x50;
+  for (let i = 0; i < EVENTS; i++) burst.set(event, 1 + i * event.byteLength);
+  const start = performance.now();
+  const receiving = Promise.all(subs.map((sub) => readExactly(sub, EVENTS * event.byteLength)));
+  for (let off = 0; off < burst.byteLength;) off += await publisher.write(burst.subarray(off));
+  await receiving;
+  const rate = (SUBSCRIBERS * EVENTS) / ((performance.now() - start) / 1000);
+  publisher.close();
+  for (const sub of subs) sub.close();
+  return rate;
+}
+
+const sizes = [100 * MB, ...(wantsGigabyte() ? [1024 * MB] : [])];
+if (sizes.length === 1) {
+  printLine("send-file of 1 GB is opt-in: deno run -A scripts/bench/services_throughput.ts --1gb");
+}
+const rawUdp = await rawUdpOneWay(4166, 3);
+printLine(`raw UDP one-way, 4166 B datagrams (PILS size): ${fmt(rawUdp.mbPerSecond)} MB/s`);
+const peer = await startTcpPeer();
+const a = await startDaemon({ flags: ["-public", "-log-level", "info"] });
+const b = await startDaemon({
+  registry: String(a.ready.registry),
+  beacon: String(a.ready.beacon),
+  flags: ["-public", "-log-level", "info"],
+});
+const dir = await Deno.makeTempDir({ prefix: "bench-files-" });
+try {
+  const target = parseAddress(b.address);
+  for (const size of sizes) {
+    const run = await fileSend(a, b, size, dir);
+    printLine(
+      `send-file ${size / MB} MiB, encrypted, over IPC: ${fmt(run.mbPerSecond)} MB/s ` +
+        `(${fmt(run.seconds)} s) = ${ratio(run.mbPerSecond, rawUdp.mbPerSecond)} UDP one-way; ` +
+        `peak RSS sender ${fmt((run.peaks[0] ?? NaN) / 1e6)} MB, receiver ${
+          fmt((run.peaks[1] ?? NaN) / 1e6)
+        } MB`,
+    );
+  }
+  const messages = await messageRate(a, target);
+  const rawMessages = await rawMessageRate(peer);
+  printLine(
+    `send-message, ${MESSAGES} messages, one connection each: ${fmt(messages.perSecond)} round trips/s ` +
+      `(median ${fmt(messages.medianMs, 2)} ms, p95 ${
+        fmt(messages.p95Ms, 2)
+      } ms); raw TCP connect+request+reply ${fmt(rawMessages.perSecond)}/s ` +
+      `(median ${fmt(rawMessages.medianMs, 3)} ms, p95 ${fmt(rawMessages.p95Ms, 3)} ms) (${
+        ratio(messages.perSecond, rawMessages.perSecond)
+      })`,
+  );
+  const events = await fanOut(a, target);
+  const rawEvents = await rawFanOut(peer);
+  printLine(
+    `event fan-out, ${EVENTS} × ${EVENT_PAYLOAD} B events to ${SUBSCRIBERS} subscribers: ` +
+      `${fmt(events, 0)} deliveries/s; raw TCP fan-out of the same bytes ${fmt(rawEvents, 0)}/s ` +
+      `(${ratio(events, rawEvents)})`,
+  );
+} finally {
+  await b.stop();
+  await a.stop();
+  await peer.stop();
+  await Deno.remove(dir, { recursive: true });
+}
