@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { permissionFlags } from "../lib/permissions.ts";
 import { decodeBeaconMessage, encodeBeaconMessage, formatEndpoint } from "../lib/protocol/beacon_message.ts";
+import { withDeadline } from "./_helpers/deadline.ts";
 
 const ENTRY = new URL("../cli/beacon.ts", import.meta.url).pathname;
 
@@ -104,18 +105,13 @@ async function readyAddr(
 async function discoverFrom(beacon: { hostname: string; port: number }): Promise<string> {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const receiving = socket.receive();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("no discover reply from the beacon within 5 s")), 5_000);
-  });
   try {
     await socket.send(encodeBeaconMessage({ type: "discover", nodeId: 7 }), { transport: "udp", ...beacon });
-    const [bytes] = await Promise.race([receiving, deadline]);
+    const [bytes] = await withDeadline(receiving, 5_000, "no discover reply from the beacon");
     const msg = decodeBeaconMessage(bytes);
     assert.ok(msg.type === "discover-reply");
     return formatEndpoint(msg.endpoint);
   } finally {
-    clearTimeout(timer);
     socket.close();
     await receiving.catch(() => {
       // Cut short by the close when no reply came.

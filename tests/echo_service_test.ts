@@ -6,18 +6,7 @@ import { deepEqual, equal, rejects } from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { benchEcho, pingOnce, rttMsOf, serveEcho } from "../lib/services/echo/mod.ts";
 import { Prng } from "../lib/protocol/_fuzz.ts";
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (after ${ms} ms)`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { withDeadline } from "./_helpers/deadline.ts";
 
 /** An echo service on a fresh port; `await using` stops it and waits for its connections. */
 function startEcho() {

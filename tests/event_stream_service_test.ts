@@ -11,13 +11,8 @@ import {
   type SubscribedEvent,
   type SubscribeResult,
 } from "../lib/services/event_stream/mod.ts";
-import {
-  readBytes,
-  readToEnd,
-  startEventStream,
-  withDeadline,
-  writeAll,
-} from "../lib/services/event_stream/_testing.ts";
+import { readBytes, readToEnd, startEventStream, writeAll } from "../lib/services/event_stream/_testing.ts";
+import { withDeadline } from "./_helpers/deadline.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const event = (topic: string, payload = "") => encodeEvent({ topic: text(topic), payload: text(payload) });

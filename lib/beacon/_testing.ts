@@ -6,6 +6,7 @@
  */
 
 import { type UdpAddr, UdpEndpoint } from "../net/mod.ts";
+import { withDeadline } from "../../tests/_helpers/deadline.ts";
 
 /** Loopback, port 0: where every test socket and server binds. */
 export const LOOPBACK: UdpAddr = { hostname: "127.0.0.1", port: 0 };
@@ -33,17 +34,9 @@ export class TestPeer implements AsyncDisposable {
   /** The next datagram, waiting at most `ms`. */
   async next(what: string, ms = 2_000): Promise<[Uint8Array, UdpAddr]> {
     this.#pending ??= this.socket.receive(new Uint8Array(65536));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms at ${this.addr.port}`)), ms);
-    });
-    try {
-      const result = await Promise.race([this.#pending, deadline]);
-      this.#pending = undefined;
-      return result;
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await withDeadline(this.#pending, ms, `no ${what} at ${this.addr.port}`);
+    this.#pending = undefined;
+    return result;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

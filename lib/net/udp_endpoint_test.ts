@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isPilotError } from "../errors.ts";
 import { formatUdpAddr, sameUdpAddr, type UdpAddr, UdpEndpoint } from "./udp_endpoint.ts";
+import { withDeadline } from "../../tests/_helpers/deadline.ts";
 
 const LOOPBACK = { hostname: "127.0.0.1", port: 0 };
 
@@ -18,18 +19,6 @@ async function receiveMany(endpoint: UdpEndpoint, count: number, ms = 5_000): Pr
       got.push(bytes.slice());
     }
     return got;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function withDeadline(promise: Promise<void>, what: () => string, ms = 5_000): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(what())), ms)),
-    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -128,10 +117,10 @@ Deno.test("UdpEndpoint: receiveEach awaits a handler before reusing the buffer, 
   await a.send(new TextEncoder().encode("boom"), b.addr);
   await a.send(new TextEncoder().encode("last"), b.addr);
   // Once the slow handler runs, let it finish: the later datagrams wait in the socket meanwhile.
-  await withDeadline(slowStarted.promise, () => `the slow handler never ran (saw ${seen})`);
+  await withDeadline(slowStarted.promise, 5_000, () => `the slow handler never ran (saw ${seen})`);
   release();
   await a.send(new TextEncoder().encode("tail"), b.addr);
-  await withDeadline(done.promise, () => `saw only ${seen}`);
+  await withDeadline(done.promise, 5_000, () => `saw only ${seen}`);
   abort.abort();
   b.close();
   await loop;

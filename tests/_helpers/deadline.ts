@@ -4,11 +4,20 @@
  * @module
  */
 
-/** Resolves as `promise` does, or rejects with `Error(what)` after `ms`. The timer never outlives it. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Resolves as `promise` does, or rejects with `Error(what)` after `ms`. The timer never outlives it.
+ * `what` may be a function, called only on expiry, so the message can say how far things got.
+ */
+export async function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string | (() => string),
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (after ${ms} ms)`)), ms);
+    timer = setTimeout(() => {
+      reject(new Error(`${typeof what === "string" ? what : what()} (after ${ms} ms)`));
+    }, ms);
   });
   try {
     return await Promise.race([promise, expired]);

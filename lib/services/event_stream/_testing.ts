@@ -1,26 +1,14 @@
 /**
  * Test fixtures for the event stream (tests only, not exported from mod.ts): a broker served on a real
- * TCP listener at 127.0.0.1 port 0, a way to wait until it has N subscribers, raw wire helpers and a
- * deadline wrapper, so tests wait on events, never on sleeps.
+ * TCP listener at 127.0.0.1 port 0, a way to wait until it has N subscribers (under the shared test
+ * deadline) and raw wire helpers, so tests wait on events, never on sleeps.
  *
  * @module
  */
 
 import { EventBroker, type EventBrokerOptions } from "./broker.ts";
 import { serveEventStream } from "./server.ts";
-
-/** Resolves as `promise` does, or rejects with `Error(what)` after `ms`; the timer never outlives it. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (after ${ms} ms)`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { withDeadline } from "../../../tests/_helpers/deadline.ts";
 
 /** A running event stream service for one test. */
 export interface TestEventStream extends AsyncDisposable {
