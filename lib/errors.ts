@@ -69,3 +69,17 @@ export class PilotError extends Error {
 export function isPilotError(err: unknown, code?: ErrorCode): err is PilotError {
   return err instanceof PilotError && (code === undefined || err.code === code);
 }
+
+/**
+ * The text of any thrown value: an `Error`'s message (a {@linkcode PilotError}'s included), else
+ * `String(err)`. For log attributes and replies that carry a lower error's words.
+ *
+ * @example
+ * ```ts
+ * import { errorText } from "./errors.ts";
+ * if (errorText(new Error("boom")) !== "boom" || errorText(7) !== "7") throw new Error("message or String()");
+ * ```
+ */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isPilotError, PilotError } from "./errors.ts";
+import { errorText, isPilotError, PilotError } from "./errors.ts";
 
 Deno.test("PilotError: keeps code, hint and cause, and names itself", () => {
   const cause = new Error("lower");
@@ -20,4 +20,11 @@ Deno.test("isPilotError: matches the class and, when given, the code", () => {
   assert.ok(isPilotError(err, "timeout"));
   assert.ok(!isPilotError(err, "not_found"));
   assert.ok(!isPilotError(new Error("plain")));
+});
+
+Deno.test("errorText: an Error's message, anything else through String()", () => {
+  assert.equal(errorText(new PilotError("timeout", "no answer within 5s")), "no answer within 5s");
+  assert.equal(errorText(new TypeError("bad")), "bad");
+  assert.equal(errorText("plain"), "plain");
+  assert.equal(errorText(undefined), "undefined");
 });

@@ -9,7 +9,7 @@
 
 import { identitySigner } from "../crypto/identity.ts";
 import type { Identity } from "../crypto/identity.ts";
-import { PilotError } from "../errors.ts";
+import { errorText, PilotError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
   deregister,
@@ -173,8 +173,4 @@ export class ControlPlane implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

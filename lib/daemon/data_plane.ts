@@ -9,7 +9,7 @@
  * @module
  */
 
-import { isPilotError, PilotError } from "../errors.ts";
+import { errorText, isPilotError, PilotError } from "../errors.ts";
 import type { IpcRequest, IpcSession } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
 // TODO(#4): import from lib/transport/mod.ts once it re-exports the stack.
@@ -210,8 +210,4 @@ export class DataPlane implements DataPlaneCommands {
     }
     return resources;
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { PilotError } from "../errors.ts";
+import { errorText, PilotError } from "../errors.ts";
 
 /** Options of {@linkcode writeFileAtomic} and {@linkcode writeFileExclusive}. */
 export interface WriteFileOptions {
@@ -54,7 +54,7 @@ async function writeTemp(path: string, data: Uint8Array | string, mode: number):
     return temp;
   } catch (cause) {
     await removeQuietly(temp);
-    throw new PilotError("store_write_failed", `cannot write ${path}: ${message(cause)}`, { cause });
+    throw new PilotError("store_write_failed", `cannot write ${path}: ${errorText(cause)}`, { cause });
   }
 }
 
@@ -77,10 +77,6 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     // Some platforms cannot open or fsync a directory; the data itself is already durable.
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -107,7 +103,7 @@ export async function writeFileAtomic(
     await Deno.rename(temp, path);
   } catch (cause) {
     await removeQuietly(temp);
-    throw new PilotError("store_write_failed", `cannot replace ${path}: ${message(cause)}`, { cause });
+    throw new PilotError("store_write_failed", `cannot replace ${path}: ${errorText(cause)}`, { cause });
   }
   await syncDir(splitPath(path).dir);
 }
@@ -130,7 +126,7 @@ export async function writeFileExclusive(
     if (cause instanceof Deno.errors.AlreadyExists) {
       throw new PilotError("already_exists", `${path} already exists`, { cause });
     }
-    throw new PilotError("store_write_failed", `cannot create ${path}: ${message(cause)}`, { cause });
+    throw new PilotError("store_write_failed", `cannot create ${path}: ${errorText(cause)}`, { cause });
   } finally {
     await removeQuietly(temp);
   }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { isPilotError, PilotError } from "../errors.ts";
+import { errorText, isPilotError, PilotError } from "../errors.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
 import { IPC_ERROR_CODE } from "./constants.ts";
 import { encodeIpcFrames, IpcFrameDecoderStream, oversizedFrameText } from "./frame_stream.ts";
@@ -277,8 +277,4 @@ export class IpcServer implements AsyncDisposable {
 
 function isRequest(msg: IpcMessage): msg is IpcRequest {
   return isRequestCode(IPC_KIND_CODES[msg.kind]);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

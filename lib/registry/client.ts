@@ -7,7 +7,7 @@
  * @module
  */
 
-import { PilotError } from "../errors.ts";
+import { errorText, PilotError } from "../errors.ts";
 import { splitHostPort } from "../flags/host_port.ts";
 import { readableOf } from "./_conn.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
@@ -239,8 +239,4 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -31,7 +31,7 @@
  * @module
  */
 
-import { isPilotError, PilotError } from "../errors.ts";
+import { errorText, PilotError } from "../errors.ts";
 import { verifyTextSignature } from "../crypto/mod.ts";
 import { NULL_LOGGER } from "../log.ts";
 import type { Logger } from "../log.ts";
@@ -282,12 +282,15 @@ export class TrustManager {
       );
       return reply;
     } catch (err) {
-      this.#log.debug("direct handshake failed, relaying through the registry", { peer, error: text(err) });
+      this.#log.debug("direct handshake failed, relaying through the registry", {
+        peer,
+        error: errorText(err),
+      });
     }
     try {
       await this.#registry.requestHandshake(own, peer, justification);
     } catch (err) {
-      throw new PilotError("connection_failed", `handshake relay: ${text(err)}`, { cause: err });
+      throw new PilotError("connection_failed", `handshake relay: ${errorText(err)}`, { cause: err });
     }
     return reply;
   }
@@ -313,7 +316,7 @@ export class TrustManager {
     try {
       await this.#options.sendToPeer(peer, await this.#build(HANDSHAKE_TYPES.accept, peer, "", ""));
     } catch (err) {
-      this.#log.debug("direct accept failed, relaying through the registry", { peer, error: text(err) });
+      this.#log.debug("direct accept failed, relaying through the registry", { peer, error: errorText(err) });
       await this.#quietly("respond_handshake", () => this.#registry.respondHandshake(own, peer, true));
     }
     return reply;
@@ -329,7 +332,7 @@ export class TrustManager {
     try {
       await this.#options.sendToPeer(peer, await this.#build(HANDSHAKE_TYPES.reject, peer, "", reason));
     } catch (err) {
-      this.#log.debug("direct reject failed", { peer, error: text(err) }); // the relayed answer covers it
+      this.#log.debug("direct reject failed", { peer, error: errorText(err) }); // the relayed answer covers it
     }
     return { node_id: peer, status: "rejected" };
   }
@@ -487,7 +490,10 @@ export class TrustManager {
       try {
         await this.#options.sendToPeer(peer, await this.#build(HANDSHAKE_TYPES.accept, peer, "", ""));
       } catch (err) {
-        this.#log.debug("direct accept failed, relaying through the registry", { peer, error: text(err) });
+        this.#log.debug("direct accept failed, relaying through the registry", {
+          peer,
+          error: errorText(err),
+        });
         await this.#registry.respondHandshake(own, peer, true);
       }
     });
@@ -520,7 +526,7 @@ export class TrustManager {
       await this.#store.save();
     } catch (err) {
       // Memory stays authoritative; the next change writes the whole state again.
-      this.#log.warn("trust file not saved", { path: this.#store.path, error: text(err) });
+      this.#log.warn("trust file not saved", { path: this.#store.path, error: errorText(err) });
     }
   }
 
@@ -528,7 +534,7 @@ export class TrustManager {
     try {
       await run();
     } catch (err) {
-      this.#log.warn(`trust: ${what} failed`, { error: text(err) });
+      this.#log.warn(`trust: ${what} failed`, { error: errorText(err) });
     }
   }
 
@@ -554,9 +560,4 @@ function isNodeId(value: number): boolean {
 
 function checkNodeId(value: number): void {
   if (!isNodeId(value)) throw new PilotError("invalid_argument", `node id ${value} is out of range`);
-}
-
-function text(err: unknown): string {
-  if (isPilotError(err) || err instanceof Error) return err.message;
-  return String(err);
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { PilotError } from "../errors.ts";
+import { errorText, PilotError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic_file.ts";
 import { NULL_LOGGER } from "../log.ts";
 import type { Logger } from "../log.ts";
@@ -278,8 +278,4 @@ async function ensureDir(path: string): Promise<void> {
   } catch (cause) {
     throw new PilotError("store_write_failed", `cannot create ${dir}: ${errorText(cause)}`, { cause });
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorText } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 /** Counters shared by every dispatcher of one client, so they survive URL swaps. */
@@ -155,8 +156,4 @@ export class Dispatcher {
       });
     }
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { errorText } from "../errors.ts";
 import { NULL_LOGGER } from "../log.ts";
 import type { Logger } from "../log.ts";
 import { encodeWebhookBody } from "./body.ts";
@@ -228,8 +229,4 @@ export class WebhookClient implements AsyncDisposable {
 /** The event types are object types of wire values; this narrows them for the encoder. */
 function toWebhookData(data: WebhookEventData[WebhookEventName] | undefined): WebhookData | undefined {
   return data;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { PilotError } from "../../errors.ts";
+import { errorText, PilotError } from "../../errors.ts";
 import { DIR_MODE, MAX_NAME_SUFFIX } from "./constants.ts";
 
 /** A file in a folder that a listing left out, and why. */
@@ -152,9 +152,4 @@ export function compareNames(a: string, b: string): number {
     if (x !== y) return x - y;
   }
   return left.length - right.length;
-}
-
-/** The message of any thrown value. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { PilotError } from "../../errors.ts";
+import { errorText, PilotError } from "../../errors.ts";
 import { FRAME_TYPES } from "./constants.ts";
 import { DataFrameParser } from "./frame_parser.ts";
 import type { DataFrameEvent } from "./frame_parser.ts";
@@ -23,7 +23,6 @@ import { DataFrameEncoderStream } from "./frame_stream.ts";
 import type { OutgoingDataFrame } from "./frame_stream.ts";
 import { planFileParts } from "./file_parts.ts";
 import type { ServiceConn } from "./service_conn.ts";
-import { errorText } from "./_store_dir.ts";
 import { concatBytes } from "../../streams/mod.ts";
 
 /** Message types of `send-message --type`. */

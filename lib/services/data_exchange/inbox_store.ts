@@ -16,21 +16,13 @@
  * @module
  */
 
-import { PilotError } from "../../errors.ts";
+import { errorText, PilotError } from "../../errors.ts";
 import { writeFileExclusive } from "../../fs/atomic_file.ts";
 import { FILE_MODE } from "./constants.ts";
 import { frameTypeName } from "./frame.ts";
 import { formatGoJsonString } from "../../json/go_json.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
-import {
-  ensureDir,
-  errorText,
-  isTempName,
-  readNames,
-  removeAll,
-  storedName,
-  storeUnderFreeName,
-} from "./_store_dir.ts";
+import { ensureDir, isTempName, readNames, removeAll, storedName, storeUnderFreeName } from "./_store_dir.ts";
 import type { SkippedEntry } from "./_store_dir.ts";
 
 /** A message to store. */

@@ -14,12 +14,11 @@
  * @module
  */
 
-import { PilotError } from "../../errors.ts";
+import { errorText, PilotError } from "../../errors.ts";
 import { FILE_MODE } from "./constants.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
 import {
   ensureDir,
-  errorText,
   incomingTempPath,
   isTempName,
   readNames,

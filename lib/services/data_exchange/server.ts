@@ -9,7 +9,7 @@
  * @module
  */
 
-import { PilotError } from "../../errors.ts";
+import { errorText, PilotError } from "../../errors.ts";
 import { NULL_LOGGER } from "../../log.ts";
 import type { Logger } from "../../log.ts";
 import { STALE_TEMP_AGE_MS } from "./constants.ts";
@@ -19,7 +19,7 @@ import { receivedDir } from "./received_store.ts";
 import { DataExchangeSession } from "./session.ts";
 import type { StoredEvent } from "./session.ts";
 import type { PeerInfo, ServiceConn, ServiceListener } from "./service_conn.ts";
-import { errorText, removeStaleTemps } from "./_store_dir.ts";
+import { removeStaleTemps } from "./_store_dir.ts";
 
 /** Options of {@linkcode DataExchangeServer.start}. */
 export interface DataExchangeServerOptions<C extends ServiceConn> {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { PilotError } from "../../errors.ts";
+import { errorText, PilotError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { FRAME_TYPES } from "./constants.ts";
 import { encodeDataFrame, frameTypeName } from "./frame.ts";
@@ -21,7 +21,6 @@ import type { FilePartName } from "./file_parts.ts";
 import { saveInboxMessage } from "./inbox_store.ts";
 import { IncomingFile } from "./received_store.ts";
 import type { PeerInfo } from "./service_conn.ts";
-import { errorText } from "./_store_dir.ts";
 
 /** Reported after each durable save, for webhooks (§8: `message.received`, `file.received`). */
 export type StoredEvent =

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorText } from "../../errors.ts";
 import type { ServiceConn } from "../_service_types.ts";
 import { closeQuietly } from "../_service_types.ts";
 import { PING_READ_BYTES } from "./constants.ts";
@@ -99,10 +100,6 @@ export async function pingOnce(
     signal?.removeEventListener("abort", onAbort);
     closeQuietly(conn);
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function abortText(signal: AbortSignal): string {
