@@ -28,6 +28,10 @@ import {
   TIME_WAIT_MS,
 } from "../protocol/constants.ts";
 
+/** Task timer defaults (services.md §12), repeated from the task service so config stays import-light. */
+const TASK_ACCEPT_TIMEOUT_MS = 60_000;
+const TASK_EXPIRY_MS = 3_600_000;
+
 /** The daemon's flags, by name. */
 export const DAEMON_FLAGS = {
   config: stringFlag("", "JSON config file; its members set flags not given on the command line"),
@@ -53,6 +57,8 @@ export const DAEMON_FLAGS = {
   "no-dataexchange": boolFlag(false, "do not run the data exchange service (port 1001)"),
   "no-eventstream": boolFlag(false, "do not run the event stream service (port 1002)"),
   "no-tasksubmit": boolFlag(false, "do not run the task submit service (port 1003)"),
+  "task-accept-timeout": durationFlag(0, "cancel a received task not accepted within this (default 1m0s)"),
+  "task-expiry": durationFlag(0, "expire a task at the head of the queue for longer than this (default 1h0m0s)"),
   webhook: stringFlag("", "webhook URL"),
   "log-level": stringFlag("info", "debug, info, warn or error"),
   "log-format": stringFlag("text", "text or json"),
@@ -87,6 +93,8 @@ export interface DaemonConfig {
   public: boolean;
   hostname: string;
   services: { echo: boolean; dataExchange: boolean; eventStream: boolean; taskSubmit: boolean };
+  /** Task timers (services.md §6.8); the flags exist so tests need not wait a minute or an hour. */
+  tasks: { acceptTimeoutMs: number; expiryMs: number };
   webhook: string;
   logLevel: LogLevel;
   logFormat: "text" | "json";
@@ -177,6 +185,10 @@ export async function parseDaemonArgs(
         dataExchange: !values["no-dataexchange"],
         eventStream: !values["no-eventstream"],
         taskSubmit: !values["no-tasksubmit"],
+      },
+      tasks: {
+        acceptTimeoutMs: orDefault(values["task-accept-timeout"], TASK_ACCEPT_TIMEOUT_MS),
+        expiryMs: orDefault(values["task-expiry"], TASK_EXPIRY_MS),
       },
       webhook: values.webhook,
       logLevel: parseLogLevel(values["log-level"]),
