@@ -252,7 +252,14 @@ export class Daemon implements AsyncDisposable {
       });
       link.trust = trust;
       cleanup.push(() => trust.close());
-      const services = await BuiltInServices.start({ stack, config, logger: log, emit });
+      const services = await BuiltInServices.start({
+        stack,
+        config,
+        logger: log,
+        emit,
+        registry: () => plane.client,
+        nodeId: () => plane.nodeId,
+      });
       cleanup.push(() => services.close());
       // IPC starts before the daemon object exists (§10.5 step 11); its Info needs the object.
       const self: { daemon?: Daemon } = {};

@@ -13,6 +13,8 @@ import { PORTS } from "../protocol/constants.ts";
 import { DataExchangeServer } from "../services/data_exchange/mod.ts";
 import { serveEcho } from "../services/echo/mod.ts";
 import { EventBroker, serveEventStream } from "../services/event_stream/mod.ts";
+import { TaskService } from "../services/task_submit/mod.ts";
+import { getPoloScore, type RegistryClient, updatePoloScore } from "../registry/mod.ts";
 import type { OverlayConn } from "../transport/conn.ts";
 import type { Stack } from "../transport/stack.ts";
 import type { WebhookData } from "../webhook/mod.ts";
@@ -27,6 +29,10 @@ export interface BuiltInServicesOptions {
   config: DaemonConfig;
   logger: Logger;
   emit: ServiceEmit;
+  /** The registry link (polo scores for the task service); absent, every task submission is accepted. */
+  registry?: () => RegistryClient;
+  /** Our node id, which a re-registration may change. */
+  nodeId?: () => number;
 }
 
 /** The running built-in services of one daemon. */
@@ -36,6 +42,8 @@ export class BuiltInServices implements AsyncDisposable {
   #abort = new AbortController();
   #running: Promise<void>[] = [];
   #dataExchange: DataExchangeServer<OverlayConn> | undefined;
+  /** The task-submit service on 1003, which owns the task queue (issue #6). */
+  readonly tasks: TaskService<OverlayConn> | undefined;
 
   private constructor(
     broker: EventBroker,
@@ -43,12 +51,14 @@ export class BuiltInServices implements AsyncDisposable {
     running: Promise<void>[],
     abort: AbortController,
     dataExchange: DataExchangeServer<OverlayConn> | undefined,
+    tasks: TaskService<OverlayConn> | undefined,
   ) {
     this.broker = broker;
     this.ports = ports;
     this.#running = running;
     this.#abort = abort;
     this.#dataExchange = dataExchange;
+    this.tasks = tasks;
   }
 
   /** Binds every enabled service on `stack`; data lands in the pilot home. */
@@ -119,7 +129,20 @@ export class BuiltInServices implements AsyncDisposable {
         (l) => serveEventStream(l, { broker, logger: log.child({ service: "eventstream" }), signal }),
       );
     }
-    return new BuiltInServices(broker, ports, running, abort, dataExchange);
+    let tasks: TaskService<OverlayConn> | undefined;
+    if (config.services.taskSubmit) {
+      try {
+        tasks = await startTaskService(options);
+        ports.push(PORTS.TASK_SUBMIT);
+      } catch (err) {
+        log.warn("service not started", {
+          service: "tasksubmit",
+          port: PORTS.TASK_SUBMIT,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    return new BuiltInServices(broker, ports, running, abort, dataExchange, tasks);
   }
 
   /** Stops accepting and ends the services' connections. */
@@ -127,10 +150,38 @@ export class BuiltInServices implements AsyncDisposable {
     this.#abort.abort();
     // Durable state first (control.md §10.6): the data exchange finishes what it is saving.
     await this.#dataExchange?.close();
+    await this.tasks?.close();
     await Promise.all(this.#running);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** The task service on 1003: peers are the stream's remote node, scores come from the registry. */
+async function startTaskService(options: BuiltInServicesOptions): Promise<TaskService<OverlayConn>> {
+  const { stack, config, registry } = options;
+  const nodeId = options.nodeId ?? (() => stack.localAddress.node);
+  const self = () => {
+    const address = { network: stack.localAddress.network, node: nodeId() };
+    return { nodeId: address.node, address: formatAddress(address) };
+  };
+  const listener = stack.listen(PORTS.TASK_SUBMIT);
+  return await TaskService.start(listener, {
+    home: config.home,
+    self,
+    peerOf: (conn) => ({
+      nodeId: conn.remoteAddr.address.node,
+      address: formatAddress(conn.remoteAddr.address),
+    }),
+    dial: (address) => stack.dial(address, PORTS.TASK_SUBMIT),
+    scores: registry === undefined ? undefined : {
+      get: (id) => getPoloScore(registry(), id),
+      updateOwn: (delta) => updatePoloScore(registry(), nodeId(), delta),
+    },
+    acceptTimeoutMs: config.tasks.acceptTimeoutMs,
+    expiryMs: config.tasks.expiryMs,
+    logger: options.logger.child({ service: "tasksubmit" }),
+  });
 }
