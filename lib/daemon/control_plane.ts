@@ -7,8 +7,8 @@
  * @module
  */
 
-import { identitySigner } from "../crypto/identity.ts";
-import type { Identity } from "../crypto/identity.ts";
+import { identitySigner } from "../crypto/mod.ts";
+import type { Identity } from "../crypto/mod.ts";
 import { errorText, PilotError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {

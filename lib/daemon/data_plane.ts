@@ -12,11 +12,7 @@
 import { errorText, isPilotError, PilotError } from "../errors.ts";
 import type { IpcRequest, IpcSession } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
-// TODO(#4): import from lib/transport/mod.ts once it re-exports the stack.
-import type { Datagram } from "../transport/datagram.ts";
-import type { OverlayConn } from "../transport/conn.ts";
-import type { OverlayListener } from "../transport/listener.ts";
-import type { Stack } from "../transport/stack.ts";
+import type { Datagram, OverlayConn, OverlayListener, Stack } from "../transport/mod.ts";
 import type { DataPlaneCommands } from "./ipc_handler.ts";
 
 /** What one IPC client owns. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionInfo } from "../transport/stack_info.ts";
+import type { ConnectionInfo } from "../transport/mod.ts";
 import type { Tunnel } from "../tunnel/mod.ts";
 
 /** What {@linkcode buildInfo} reads. */

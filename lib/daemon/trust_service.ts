@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { Identity } from "../crypto/identity.ts";
-import { identitySigner } from "../crypto/identity.ts";
+import type { Identity } from "../crypto/mod.ts";
+import { identitySigner } from "../crypto/mod.ts";
 import { isPilotError, PilotError } from "../errors.ts";
 import type { IpcRequest } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
-import { PORTS } from "../protocol/constants.ts";
+import { PORTS } from "../protocol/mod.ts";
 import {
   lookup,
   pollHandshakes,
@@ -21,8 +21,7 @@ import {
   respondHandshake,
   revokeTrust,
 } from "../registry/mod.ts";
-import type { OverlayConn } from "../transport/conn.ts";
-import type { Stack } from "../transport/stack.ts";
+import type { OverlayConn, Stack } from "../transport/mod.ts";
 import { TrustManager, type TrustRegistry, TrustStore } from "../trust/mod.ts";
 
 /** The reference waits this long for a handshake's first data chunk (§7.3). */

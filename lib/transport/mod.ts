@@ -4,6 +4,10 @@
  * socket or a clock; a driver feeds packets and `now`, sends what comes out and arms one timer at
  * `nextDeadline()`.
  *
+ * The driver that does exactly that for a node, {@linkcode Stack}, is exported here too, with the
+ * `Deno.Listener`/`Deno.Conn`-shaped {@linkcode OverlayListener} and {@linkcode OverlayConn} it hands
+ * out, its datagrams and the `conn_list` rows of Info.
+ *
  * @example
  * ```ts
  * import { ConnectionTable } from "./mod.ts";
@@ -56,3 +60,10 @@ export { StreamReceiver } from "./receiver.ts";
 export type { ReceiverHooks } from "./receiver.ts";
 export { StreamSender } from "./sender.ts";
 export type { SenderHooks, TimerOutcome, TransmitKind } from "./sender.ts";
+export { Stack } from "./stack.ts";
+export type { PacketSink, PingOptions, StackDialOptions, StackEventName, StackOptions } from "./stack.ts";
+export { OverlayConn } from "./conn.ts";
+export { OverlayListener } from "./listener.ts";
+export type { Listener, OverlayAddr } from "./listener.ts";
+export type { Datagram } from "./datagram.ts";
+export type { ConnectionInfo } from "./stack_info.ts";
