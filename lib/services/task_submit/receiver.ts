@@ -32,6 +32,7 @@ import {
   TASK_STATUS,
 } from "./constants.ts";
 import { writeTaskFrames } from "./frame.ts";
+import { inQueueOrder } from "./receiver_queue.ts";
 import {
   encodeResultMessage,
   encodeStatusUpdate,
@@ -491,23 +492,13 @@ export async function expire(ctx: TaskContext, taskId: string, stagedMs: number)
 export async function restore(ctx: TaskContext): Promise<void> {
   const tasks = await ctx.store.list("received");
   const now = ctx.now();
-  const accepted: Array<{ task: TaskFile; acceptedMs: number; stagedMs?: number }> = [];
   for (const task of tasks) {
     if (task.status === TASK_STATUS.new) ctx.queue.addNew(task.taskId, parseTimestamp(task.createdAt) ?? now);
-    if (task.status === TASK_STATUS.accepted) {
-      accepted.push({
-        task,
-        acceptedMs: parseTimestamp(task.acceptedAt) ?? now,
-        stagedMs: parseTimestamp(task.stagedAt),
-      });
-    }
   }
-  accepted.sort((a, b) =>
-    (a.stagedMs === undefined ? 1 : 0) - (b.stagedMs === undefined ? 1 : 0) || a.acceptedMs - b.acceptedMs ||
-    (a.task.taskId < b.task.taskId ? -1 : 1)
-  );
+  const accepted = inQueueOrder(tasks);
   let newHead: { taskId: string; stagedMs: number } | undefined;
-  for (const { task, stagedMs } of accepted) {
+  for (const task of accepted) {
+    const stagedMs = parseTimestamp(task.stagedAt);
     const head = ctx.queue.enqueue(task.taskId, now, stagedMs);
     if (head !== undefined && stagedMs === undefined) newHead = head;
   }

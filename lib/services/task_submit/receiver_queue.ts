@@ -16,6 +16,26 @@
  * @module
  */
 
+import { parseTimestamp, type TaskFile } from "./task_file.ts";
+import { TASK_STATUS } from "./constants.ts";
+
+/**
+ * The ACCEPTED tasks of `tasks` in queue order, as a restart rebuilds it and `task queue` lists it:
+ * the former head (the one with a `staged_at`) first, then by `accepted_at`, then by id.
+ */
+export function inQueueOrder(tasks: readonly TaskFile[]): TaskFile[] {
+  const key = (t: TaskFile) => ({
+    staged: t.stagedAt === undefined ? 1 : 0,
+    accepted: parseTimestamp(t.acceptedAt) ?? Number.MAX_SAFE_INTEGER,
+  });
+  return tasks.filter((t) => t.status === TASK_STATUS.accepted).sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka.staged - kb.staged || ka.accepted - kb.accepted ||
+      (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0);
+  });
+}
+
 /** Something the timers decided at `now`. */
 export type QueueDue =
   | { kind: "cancel"; taskId: string }
