@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { isPilotError } from "../lib/errors.ts";
 import { encodePacket, FLAGS, type Packet, PROTOCOLS } from "../lib/protocol/mod.ts";
-import type { Datagram } from "../lib/transport/datagram.ts";
+import type { Datagram } from "../lib/transport/mod.ts";
 import { pingPacket } from "../lib/transport/datagram.ts";
 import { withDeadline } from "./_helpers/deadline.ts";
 import { stackPair } from "./_helpers/stack_pair.ts";

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { isPilotError } from "../lib/errors.ts";
-import { Stack } from "../lib/transport/stack.ts";
+import { Stack } from "../lib/transport/mod.ts";
 import { UdpEndpoint } from "../lib/tunnel/mod.ts";
 import { Tunnel } from "../lib/tunnel/mod.ts";
 import { withDeadline } from "./_helpers/deadline.ts";

@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { OverlayConn } from "../lib/transport/conn.ts";
-import type { Stack } from "../lib/transport/stack.ts";
+import type { OverlayConn, Stack } from "../lib/transport/mod.ts";
 import { withDeadline } from "./_helpers/deadline.ts";
 import { type Faults, readExactly, stackPair, testBytes, writeAll } from "./_helpers/stack_pair.ts";
 

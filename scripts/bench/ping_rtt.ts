@@ -10,7 +10,7 @@
  */
 
 import { Pilot } from "../../lib/sdk/mod.ts";
-import { Stack } from "../../lib/transport/stack.ts";
+import { Stack } from "../../lib/transport/mod.ts";
 import { Tunnel } from "../../lib/tunnel/mod.ts";
 import { printLine } from "../_out.ts";
 

@@ -13,7 +13,7 @@
 
 import { permissionFlags } from "../../lib/permissions.ts";
 import { Pilot } from "../../lib/sdk/mod.ts";
-import { Stack } from "../../lib/transport/stack.ts";
+import { Stack } from "../../lib/transport/mod.ts";
 import { Tunnel } from "../../lib/tunnel/mod.ts";
 import { printLine } from "../_out.ts";
 import { rawUdpOneWay } from "./_raw_udp.ts";

@@ -8,9 +8,8 @@
 
 import { Prng } from "../../lib/protocol/_fuzz.ts";
 import type { Address, Packet } from "../../lib/protocol/mod.ts";
-import type { TransportConfig } from "../../lib/transport/config.ts";
-import { Stack } from "../../lib/transport/stack.ts";
-import type { StackOptions } from "../../lib/transport/stack.ts";
+import { Stack } from "../../lib/transport/mod.ts";
+import type { StackOptions, TransportConfig } from "../../lib/transport/mod.ts";
 import { Tunnel, type UdpAddr, UdpEndpoint } from "../../lib/tunnel/mod.ts";
 
 /** How the relay disturbs traffic, each a probability in 0..1. */
