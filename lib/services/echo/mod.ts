@@ -19,4 +19,10 @@
 export * from "./constants.ts";
 export { echoConnection, serveEcho, type ServeEchoOptions } from "./server.ts";
 export { pingOnce, type PingOptions, pingPayload, type PingResult, rttMsOf } from "./ping.ts";
-export { benchChunk, benchEcho, type BenchOptions, type BenchProgress, type BenchResult } from "./bench_exchange.ts";
+export {
+  benchChunk,
+  benchEcho,
+  type BenchOptions,
+  type BenchProgress,
+  type BenchResult,
+} from "./bench_exchange.ts";
