@@ -3,8 +3,8 @@
  * baseline crosses processes the way the daemons' services do. It prints its port as the first stdout
  * line and serves until its stdin closes. The first byte of each connection says what it is:
  *
- * - `R` request/response: one data-exchange-shaped frame (`type u32 | length u32 | payload`) in, one
- *   short reply frame out, as a send-message to port 1001 gets its ACK.
+ * - `R` request/response: data-exchange-shaped frames (`type u32 | length u32 | payload`) in, one
+ *   short reply frame out for each, as a send-message to port 1001 gets its ACK.
  * - `S` subscriber: answered with one byte `k` once registered, then sent every publisher's bytes.
  * - `P` publisher: event-stream frames (`topic_len u16 | topic | payload_len u32 | payload`); each whole
  *   event is written to every subscriber in its own write, as the broker fans an event out.
@@ -32,17 +32,22 @@ async function serve(conn: Deno.Conn): Promise<void> {
   if (first === null || first === 0) return;
   const role = buffer[0];
   if (role === 0x52) { // R
-    let have = first - 1;
     const request = new Uint8Array(MAX_REQUEST);
+    let have = first - 1;
     request.set(buffer.subarray(1, first));
     const wanted = () => have < 8 ? Infinity : 8 + new DataView(request.buffer).getUint32(4);
-    while (have < Math.min(wanted(), MAX_REQUEST)) {
-      const n = await conn.read(request.subarray(have));
-      if (n === null) return;
-      have += n;
+    // Requests one after another until the client closes; each answered once whole.
+    for (;;) {
+      while (have < Math.min(wanted(), MAX_REQUEST)) {
+        const n = await conn.read(request.subarray(have));
+        if (n === null) return;
+        have += n;
+      }
+      const size = wanted();
+      await writeAll(conn, REPLY);
+      request.copyWithin(0, size, have);
+      have -= size;
     }
-    await writeAll(conn, REPLY);
-    await conn.read(buffer); // the client closes once it has the reply
   } else if (role === 0x53) { // S
     subscribers.add(conn);
     try {
