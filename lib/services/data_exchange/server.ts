@@ -154,6 +154,7 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
     // reads would otherwise never see the signal, and close() would wait on it forever.
     const onAbort = () => closeQuietly(conn);
     signal.addEventListener("abort", onAbort, { once: true });
+    let failure: unknown;
     try {
       const peer = this.#options.peerOf(conn);
       const log = this.#logger.child({ peer: peer.address });
@@ -175,14 +176,18 @@ export class DataExchangeServer<C extends ServiceConn> implements AsyncDisposabl
       for await (const event of events) await session.handle(event);
     } catch (err) {
       // The connection ends: a framing error, a reset, a failed reply write or the service stopping.
-      // Nothing partial was stored; the reference closes silently too (§4.2 step 1).
-      this.#logger.debug("data exchange connection closed", {
-        code: err instanceof PilotError ? err.code : "io",
-        error: errorText(err),
-      });
+      // Nothing partial was stored; the reference closes silently too (§4.2 step 1). Logged once the
+      // session's temp file is gone (below), so the record can be trusted by whoever reads it.
+      failure = err;
     } finally {
       signal.removeEventListener("abort", onAbort);
       await session?.abort();
+      if (failure !== undefined) {
+        this.#logger.debug("data exchange connection closed", {
+          code: failure instanceof PilotError ? failure.code : "io",
+          error: errorText(failure),
+        });
+      }
       try {
         writer?.releaseLock();
       } catch {
