@@ -14,7 +14,7 @@
 export interface OverlayStream {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
-  /** Ends the stream in both directions; idempotent, never throws. */
+  /** Ends the stream in both directions (a throw, such as "closed already", is ignored). */
   close(): void;
 }
 
@@ -59,7 +59,7 @@ export async function bridgeStreams(
     // Abort first so the other pipe stops reading; closing both then settles a write stuck on a peer
     // that no longer reads, which an abort alone would wait for.
     stop.abort();
-    overlay.close();
+    closeQuietly(overlay);
     closeQuietly(local);
     await Promise.allSettled([up, down]);
   }
@@ -70,7 +70,7 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
-function closeQuietly(conn: LocalConn): void {
+function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {
