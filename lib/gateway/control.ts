@@ -39,11 +39,19 @@ export class GatewayControlServer implements AsyncDisposable {
   readonly #log: Logger;
   readonly #active = new Set<Promise<void>>();
   readonly #loop: Promise<void>;
+  readonly #inode: number | null;
   #closing: Promise<void> | undefined;
 
-  private constructor(path: string, listener: Deno.UnixListener, handler: ControlHandler, log: Logger) {
+  private constructor(
+    path: string,
+    listener: Deno.UnixListener,
+    inode: number | null,
+    handler: ControlHandler,
+    log: Logger,
+  ) {
     this.path = path;
     this.#listener = listener;
+    this.#inode = inode;
     this.#handler = handler;
     this.#log = log;
     this.#loop = this.#serve();
@@ -67,16 +75,21 @@ export class GatewayControlServer implements AsyncDisposable {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
     const listener = Deno.listen({ transport: "unix", path });
+    let inode: number | null;
     try {
       await Deno.chmod(path, 0o600);
+      inode = (await Deno.stat(path)).ino;
     } catch (err) {
       listener.close();
       throw err;
     }
-    return new GatewayControlServer(path, listener, handler, options.logger ?? NULL_LOGGER);
+    return new GatewayControlServer(path, listener, inode, handler, options.logger ?? NULL_LOGGER);
   }
 
-  /** Stops serving, waits for answers in flight and removes the socket file. Idempotent. */
+  /**
+   * Stops serving, waits for answers in flight and removes the socket file, unless another server has
+   * replaced it meanwhile (a newer gateway listening at the same path). Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
@@ -86,7 +99,11 @@ export class GatewayControlServer implements AsyncDisposable {
       }
       await this.#loop;
       await Promise.allSettled([...this.#active]);
-      await Deno.remove(this.path).catch(() => {/* gone already, or never ours to remove */});
+      try {
+        if ((await Deno.stat(this.path)).ino === this.#inode) await Deno.remove(this.path);
+      } catch {
+        // Gone already: nothing to remove.
+      }
     })();
     return this.#closing;
   }
