@@ -89,8 +89,13 @@ class GatewayRun {
   ipc: IpcClient | undefined;
   control: GatewayControlServer | undefined;
   wrotePid = false;
+  readonly files: GatewayFiles;
+  readonly log: Logger;
 
-  constructor(readonly files: GatewayFiles, readonly log: Logger) {}
+  constructor(files: GatewayFiles, log: Logger) {
+    this.files = files;
+    this.log = log;
+  }
 
   async close(): Promise<void> {
     await this.control?.close();
