@@ -60,6 +60,7 @@ Deno.test("task e2e: submit → accept → execute → send-results, gating, dec
     ...join,
     flags: ["-public", "-task-accept-timeout", "1s", "-task-expiry", "1s"],
   });
+  await using quiet = await startDaemon({ ...join, flags: ["-public", "-no-tasksubmit"] });
   let first = "";
 
   await t.step("submit: equal scores pass; both sides hold a NEW task file", async () => {
@@ -217,5 +218,25 @@ Deno.test("task e2e: submit → accept → execute → send-results, gating, dec
     assert.equal((await taskFile(gamma, "received", id)).status, "EXPIRED");
     await gamma.waitForLog((r) => r.msg === "polo score changed" && r.task_id === id);
     assert.equal(await score(alpha, gamma, registry), -1);
+  });
+
+  await t.step("-no-tasksubmit leaves port 1003 unbound; enable-tasks advertises in lookup", async () => {
+    const refused = await fails(alpha, ["task", "submit", quiet.address, "--task", "x"]);
+    assert.deepEqual(refused, {
+      code: "connection_failed",
+      hint: `check that ${quiet.address} is reachable: pilotctl ping ${quiet.address}`,
+      message: `cannot connect to ${quiet.address} (task submit port 1003)`,
+      status: "error",
+    });
+    const local = await fails(quiet, ["task", "execute"]);
+    assert.equal(local.code, "connection_failed");
+    assert.deepEqual(await ok(beta, ["enable-tasks"]), {
+      node_id: beta.nodeId,
+      task_exec: true,
+      type: "set_task_exec_ok",
+    });
+    const lookup = await ok(gamma, ["lookup", String(beta.nodeId)], { vars: { PILOT_REGISTRY: registry } });
+    assert.equal(lookup.task_exec, true);
+    await ok(beta, ["disable-tasks"]);
   });
 });
