@@ -58,7 +58,7 @@ export const DAEMON_FLAGS = {
   "no-eventstream": boolFlag(false, "do not run the event stream service (port 1002)"),
   "no-tasksubmit": boolFlag(false, "do not run the task submit service (port 1003)"),
   "task-accept-timeout": durationFlag(0, "cancel a received task not accepted within this (default 1m0s)"),
-  "task-expiry": durationFlag(0, "expire a task at the head of the queue for longer than this (default 1h0m0s)"),
+  "task-expiry": durationFlag(0, "expire a task waiting at the head of the queue longer (default 1h0m0s)"),
   webhook: stringFlag("", "webhook URL"),
   "log-level": stringFlag("info", "debug, info, warn or error"),
   "log-format": stringFlag("text", "text or json"),
