@@ -162,7 +162,13 @@ export class Daemon implements AsyncDisposable {
         logger: log.child({ component: "tunnel" }),
         // Packets that arrive before the stack exists (between bind and registration) have no connection
         // to belong to; dropping them is what an unbound port does anyway.
-        onPacket: (packet, fromNode) => link.stack?.receive(packet, fromNode),
+        // Our own traffic never crosses the tunnel (it is delivered inside the process), so a packet from
+        // the network claiming our address is forged: with ISN 0 a blind spoofer could otherwise feed
+        // data to a port that trusts "ourselves" (the task service's local requests, the trust rule).
+        onPacket: (packet, fromNode) => {
+          if (packet.src.node === link.nodeId || fromNode === link.nodeId) return;
+          link.stack?.receive(packet, fromNode);
+        },
         onEvent: (name, data) => emit(name, data as WebhookData),
         resolvePeer: async (nodeId, signal) => {
           const plane = required(link.plane);
