@@ -6,7 +6,10 @@
  * to a peer process (`_raw_udp.ts`) with datagrams of a full segment's size (4096 payload + 34 header +
  * 4 PILT magic), one send awaited at a time; the ratio says what the stack, tunnel and crypto cost.
  *
- * Usage: `deno task bench stream_throughput` (about 15 s). MB = 10^6 bytes.
+ * Usage: `deno task bench stream_throughput` (about 15 s). MB = 10^6 bytes. Run directly, the script takes
+ * filters so one case can be profiled: `--cases one-plain,two-plain,one-enc,two-enc` (default: all) and
+ * `--no-raw` (skips the raw UDP baseline), `--child-prof=DIR` (a CPU profile of the child),
+ * `--stats` (the sender's connection counters once the last write is taken).
  *
  * @module
  */
@@ -64,12 +67,31 @@ async function sink(pilot: Pilot): Promise<number> {
 }
 
 /** Writes BYTES to node 2 and closes; resolves when the write side is done. */
-async function source(pilot: Pilot): Promise<void> {
+async function source(pilot: Pilot, stack: Stack): Promise<void> {
   const conn = await pilot.dial({ network: 0, node: 2 }, PORT);
   const chunk = new Uint8Array(64 * 1024).fill(0x5A);
   for (let sent = 0; sent < BYTES;) {
     const n = await conn.write(chunk.subarray(0, Math.min(chunk.byteLength, BYTES - sent)));
     sent += n;
+  }
+  if (Deno.args.includes("--stats")) {
+    for (const row of stack.connections()) {
+      const { cong_win, ssthresh, srtt_ms, segs_sent, segs_recv, retransmits, fast_retx, sack_recv } = row;
+      printLine(
+        `  sender: ${
+          JSON.stringify({
+            cong_win,
+            ssthresh,
+            srtt_ms,
+            segs_sent,
+            segs_recv,
+            retransmits,
+            fast_retx,
+            sack_recv,
+          })
+        }`,
+      );
+    }
   }
   conn.close(); // FIN once everything is acknowledged (Q17)
 }
@@ -83,7 +105,7 @@ async function inProcess(encrypt: boolean): Promise<number> {
   try {
     const received = sink(b.pilot);
     const start = performance.now();
-    await source(a.pilot);
+    await source(a.pilot, a.stack);
     const total = await received;
     const ms = performance.now() - start;
     if (total !== BYTES) throw new Error(`received ${total} of ${BYTES} bytes`);
@@ -104,6 +126,12 @@ async function child(encrypt: boolean, parentPort: number): Promise<void> {
   await b.close();
 }
 
+/** `--child-prof=DIR`: the child writes a V8 CPU profile into DIR (the parent's own is `--cpu-prof`). */
+function childProfileFlags(): string[] {
+  const dir = Deno.args.find((a) => a.startsWith("--child-prof="))?.slice("--child-prof=".length);
+  return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+}
+
 async function twoProcesses(encrypt: boolean): Promise<number> {
   const ports = { b: 0 };
   const a = node(1, encrypt, () => ports.b);
@@ -112,7 +140,15 @@ async function twoProcesses(encrypt: boolean): Promise<number> {
   // The daemon's own flags; the child reads the repository's sources instead of a pilot home.
   const flags = permissionFlags("daemon", { home: repo, socket: `${repo}/.bench.sock`, read: [repo] });
   const proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, script, "--child", String(encrypt), String(a.tunnel.localAddr.port)],
+    args: [
+      "run",
+      ...childProfileFlags(),
+      ...flags,
+      script,
+      "--child",
+      String(encrypt),
+      String(a.tunnel.localAddr.port),
+    ],
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -135,7 +171,7 @@ async function twoProcesses(encrypt: boolean): Promise<number> {
   try {
     ports.b = Number(await nextLine());
     const start = performance.now();
-    await source(a.pilot);
+    await source(a.pilot, a.stack);
     const total = Number(await nextLine());
     const ms = performance.now() - start;
     if (total !== BYTES) throw new Error(`child received ${total} of ${BYTES} bytes`);
@@ -161,23 +197,32 @@ async function main(): Promise<void> {
     await child(Deno.args[1] === "true", Number(Deno.args[2]));
     return;
   }
-  const raw = await rawUdp();
+  const casesArg = Deno.args.find((a) => a.startsWith("--cases="));
+  const cases = new Set(
+    (casesArg?.slice("--cases=".length) ?? "one-plain,two-plain,one-enc,two-enc").split(","),
+  );
+  const raw = Deno.args.includes("--no-raw") ? Number.NaN : await rawUdp();
   printLine(`stream_throughput: ${BYTES / 1e6} MB one way, SDK write → read`);
   printLine(`  raw Deno.listenDatagram one-way             ${raw.toFixed(1).padStart(7)} MB/s`);
   for (const encrypt of [false, true]) {
     const mode = encrypt ? "encrypted" : "plaintext";
-    const one = await inProcess(encrypt);
-    printLine(
-      `  one process, ${mode.padEnd(10)}                 ${one.toFixed(1).padStart(7)} MB/s  (${
-        (one / raw * 100).toFixed(0)
-      }% of raw)`,
-    );
-    const two = await twoProcesses(encrypt);
-    printLine(
-      `  two processes, ${mode.padEnd(10)}               ${two.toFixed(1).padStart(7)} MB/s  (${
-        (two / raw * 100).toFixed(0)
-      }% of raw)`,
-    );
+    const tag = encrypt ? "enc" : "plain";
+    if (cases.has(`one-${tag}`)) {
+      const one = await inProcess(encrypt);
+      printLine(
+        `  one process, ${mode.padEnd(10)}                 ${one.toFixed(1).padStart(7)} MB/s  (${
+          (one / raw * 100).toFixed(0)
+        }% of raw)`,
+      );
+    }
+    if (cases.has(`two-${tag}`)) {
+      const two = await twoProcesses(encrypt);
+      printLine(
+        `  two processes, ${mode.padEnd(10)}               ${two.toFixed(1).padStart(7)} MB/s  (${
+          (two / raw * 100).toFixed(0)
+        }% of raw)`,
+      );
+    }
   }
 }
 
