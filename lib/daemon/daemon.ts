@@ -14,14 +14,14 @@ import {
   identityPathInHome,
   loadOrCreateIdentity,
 } from "../crypto/identity.ts";
-import { PilotError } from "../errors.ts";
+import { errorText, PilotError } from "../errors.ts";
 import { listenAddress, splitHostPort } from "../flags/host_port.ts";
 import { IpcServer } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
 import { PORTS } from "../protocol/constants.ts";
 import { decodePacket } from "../protocol/packet.ts";
 import { lookup, resolve } from "../registry/mod.ts";
-import { Stack } from "../transport/stack.ts";
+import { Stack } from "../transport/mod.ts";
 import { Tunnel } from "../tunnel/mod.ts";
 import { isWebhookEventName, WebhookClient, type WebhookData } from "../webhook/mod.ts";
 import type { DaemonConfig } from "./config.ts";
@@ -172,11 +172,8 @@ export class Daemon implements AsyncDisposable {
         onEvent: (name, data) => emit(name, data as WebhookData),
         resolvePeer: async (nodeId, signal) => {
           const plane = required(link.plane);
-          const reply = await resolve(plane.client, nodeId, plane.nodeId, { signal }).catch((err) => {
-            throw new PilotError("tunnel_resolve_failed", `resolve node ${nodeId}: ${errorText(err)}`, {
-              cause: err,
-            });
-          });
+          // The tunnel words a failure as "resolve node N: <registry error>" (control.md §9.2).
+          const reply = await resolve(plane.client, nodeId, plane.nodeId, { signal });
           if (reply.realAddr === "") {
             throw new PilotError("tunnel_no_address", `node ${nodeId} has no real address`);
           }
@@ -442,8 +439,4 @@ function udpAddr(text: string): UdpAddr {
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new PilotError("tunnel_not_registered", "the node is not registered yet");
   return value;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -15,8 +15,7 @@ import { serveEcho } from "../services/echo/mod.ts";
 import { EventBroker, serveEventStream } from "../services/event_stream/mod.ts";
 import { TaskService } from "../services/task_submit/mod.ts";
 import { getPoloScore, type RegistryClient, updatePoloScore } from "../registry/mod.ts";
-import type { OverlayConn } from "../transport/conn.ts";
-import type { Stack } from "../transport/stack.ts";
+import type { OverlayConn, Stack } from "../transport/mod.ts";
 import type { WebhookData } from "../webhook/mod.ts";
 import type { DaemonConfig } from "./config.ts";
 
