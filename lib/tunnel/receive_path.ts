@@ -184,8 +184,10 @@ export class ReceivePath {
     const crypto = entry?.crypto;
     if (entry === undefined || crypto === undefined) {
       ctx.stats.drop("no_context");
-      // Q10: a peer we know but cannot decrypt has probably restarted: offer our key.
+      // Q10: a peer we know but cannot decrypt has probably restarted: offer our key. A peer we do
+      // not know at all is probably one that still holds a key from our previous run.
       if (entry?.endpoint !== undefined) this.#send.sendKeyExchange(entry, true);
+      else if (entry === undefined && !relayed) this.#send.offerKeyToUnknown(node);
       return;
     }
     const nonce = bytes.subarray(8, PILS_HEADER_SIZE);

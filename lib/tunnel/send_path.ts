@@ -40,6 +40,13 @@ interface SealJob {
   readonly reject: (error: unknown) => void;
 }
 
+/** Offers of our key to a node that sent PILS without an entry: spacing per node (ms). */
+const UNKNOWN_OFFER_INTERVAL_MS = 5_000;
+/** ... and in all, per second: each one costs a registry lookup. */
+const UNKNOWN_OFFERS_PER_SECOND = 5;
+/** Nodes remembered for the spacing; the table is simply cleared when full. */
+const UNKNOWN_OFFER_TABLE = 1024;
+
 /** Sending, from `Tunnel.send` to the socket. */
 export class SendPath {
   readonly #ctx: TunnelContext;
@@ -47,6 +54,9 @@ export class SendPath {
   readonly #window: SendWindow;
   readonly #seals: OrderedPipeline<SealJob>;
   readonly #resolving = new Map<number, Promise<PeerEntry>>();
+  #unknownOffers = new Map<number, number>();
+  #unknownWindowStart = -Infinity;
+  #unknownInWindow = 0;
   #ownFrame: Uint8Array | undefined;
 
   constructor(ctx: TunnelContext, options: SendPathOptions) {
@@ -95,6 +105,33 @@ export class SendPath {
   async #resolveThenSend(nodeId: number, packet: Uint8Array): Promise<void> {
     const entry = await this.#entryForSend(nodeId);
     return this.#sendTo(entry, packet);
+  }
+
+  /**
+   * A PILS came from a node we have no entry for: most likely a peer that still holds a key from our
+   * previous run (we restarted; Q10's black hole from the other side). Resolve it and offer our key so
+   * it re-keys. Bounded: at most one offer per node per {@linkcode UNKNOWN_OFFER_INTERVAL_MS} and
+   * {@linkcode UNKNOWN_OFFERS_PER_SECOND} in all, since the node id in a PILS is not authenticated and
+   * each offer costs a registry lookup.
+   */
+  offerKeyToUnknown(nodeId: number): void {
+    const ctx = this.#ctx;
+    if (!ctx.config.encrypt || ctx.config.resolvePeer === undefined || ctx.nodeId === undefined) return;
+    const now = ctx.config.now();
+    const last = this.#unknownOffers.get(nodeId);
+    if (last !== undefined && now - last < UNKNOWN_OFFER_INTERVAL_MS) return;
+    if (now - this.#unknownWindowStart >= 1000) {
+      this.#unknownWindowStart = now;
+      this.#unknownInWindow = 0;
+    }
+    if (this.#unknownInWindow >= UNKNOWN_OFFERS_PER_SECOND) return;
+    this.#unknownInWindow++;
+    if (this.#unknownOffers.size >= UNKNOWN_OFFER_TABLE) this.#unknownOffers.clear();
+    this.#unknownOffers.set(nodeId, now);
+    // Creating the entry sends our key exchange (below); a failed resolve just ends the attempt.
+    ctx.background(
+      this.#entryForSend(nodeId).then(() => {}, () => ctx.stats.drop("unknown_offer_unresolved")),
+    );
   }
 
   #entryForSend(nodeId: number): Promise<PeerEntry> {
