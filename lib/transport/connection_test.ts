@@ -319,3 +319,19 @@ Deno.test("connection: a peer window of 0 keeps the last limit (Q2), and with no
   open.conn.write(data(4096 * 12), 0);
   equal(open.take().length, 10, "initial cwnd of 40960 bytes");
 });
+
+Deno.test("connection: fast recovery ends with the window deflated to ssthresh (NewReno, not the reference)", () => {
+  const h = established();
+  h.conn.write(data(4096 * 5), 0);
+  h.take();
+  const sack = (left: number, right: number) =>
+    Uint8Array.of(0x53, 0x41, 0x43, 0x4B, 1, ...u32(left), ...u32(right));
+  for (let right = 8193; right <= 20481; right += 4096) {
+    h.peer({ flags: FLAGS.ACK, seq: 1, ack: 1, window: 512, payload: sack(4097, right) });
+  }
+  deepEqual(h.take().map((p) => p.seq), [1], "fast retransmit of the hole");
+  const ssthresh = h.conn.metrics.ssthreshBytes;
+  equal(h.conn.cwndBytes, ssthresh + 4 * 4096, "3 MSS plus one inflating duplicate");
+  h.peer({ flags: FLAGS.ACK, seq: 1, ack: 20481, window: 512 });
+  equal(h.conn.cwndBytes, ssthresh);
+});

@@ -197,7 +197,7 @@ export class StreamSender {
     if (ack !== this.#lastAck) return; // older than the last cumulative ACK
     if (sack !== undefined) this.#buffer.markSacked(sack);
     if (!duplicateCandidate || this.#buffer.inFlightBytes === 0) return;
-    if (this.#cc.onDuplicateAck() === "fast-retransmit") {
+    if (this.#cc.onDuplicateAck(nowMs) === "fast-retransmit") {
       const segment = this.#buffer.firstUnsacked();
       if (segment !== undefined) {
         this.#fastRecoveryPoint = this.#sendNext;
@@ -216,11 +216,13 @@ export class StreamSender {
     // for the path, and sampling them would inflate the RTO until recovery stalls for seconds.
     if (removed.every((segment) => segment.transmissions === 1)) {
       for (const segment of removed) {
-        if (!segment.sacked) this.#rtt.sample(nowMs - segment.lastSentMs);
+        if (segment.sacked) continue;
+        this.#rtt.sample(nowMs - segment.lastSentMs);
+        this.#cc.onRttSample(nowMs - segment.lastSentMs, nowMs);
       }
     }
     this.#lastTimeoutRetransmitMs = undefined;
-    this.#cc.onAckAdvanced(bytesAcked, ack);
+    this.#cc.onAckAdvanced(bytesAcked, ack, nowMs);
     this.#probeDeadline = undefined;
     this.#probeIntervalMs = WINDOW_PROBE_INITIAL_MS; // an ACK that opens the window resets it (§5.8)
     if (sack !== undefined) this.#buffer.markSacked(sack);
@@ -232,6 +234,7 @@ export class StreamSender {
         }
       } else {
         this.#fastRecoveryPoint = undefined;
+        this.#cc.endFastRecovery();
       }
     }
     if (this.#writeBlocked && removed.length > 0) {
@@ -257,7 +260,7 @@ export class StreamSender {
       const segment = this.#buffer.firstUnsacked();
       if (segment !== undefined) {
         if (segment.transmissions >= MAX_TRANSMISSIONS_PER_SEGMENT && !this.#peerFull()) return "exhausted";
-        if (this.#cc.onTimeout(this.#sendNext)) this.#rtt.backOff(); // once per recovery episode
+        if (this.#cc.onTimeout(this.#sendNext, nowMs)) this.#rtt.backOff(); // once per recovery episode
         this.#retransmit(segment, nowMs);
         this.#lastTimeoutRetransmitMs = nowMs;
       }
