@@ -18,6 +18,7 @@ import { errorText, PilotError } from "../errors.ts";
 import { listenAddress, splitHostPort } from "../flags/host_port.ts";
 import { IpcServer } from "../ipc/mod.ts";
 import type { Logger } from "../log.ts";
+import { formatAddress } from "../protocol/address.ts";
 import { PORTS } from "../protocol/constants.ts";
 import { decodePacket } from "../protocol/packet.ts";
 import { lookup, resolve } from "../registry/mod.ts";
@@ -32,6 +33,9 @@ import { BuiltInServices } from "./services.ts";
 import { buildInfo } from "./info.ts";
 import { TrustService } from "./trust_service.ts";
 import { createIpcHandler } from "./ipc_handler.ts";
+
+/** How long a peer found at a new address gets to answer there before the relay takes over. */
+const MOVED_PEER_GRACE_MS = 2_000;
 
 /** Deadline of each shutdown step. */
 const STOP_STEP_MS = 5_000;
@@ -237,7 +241,24 @@ export class Daemon implements AsyncDisposable {
         },
         beacon: beaconAddr !== undefined,
         isRelay: (nodeId) => tunnel.isRelay(nodeId),
-        onRelayRequested: (nodeId) => tunnel.setRelay(nodeId),
+        // Before the beacon relay, ask the registry again: a peer that restarted on another port is
+        // then reached directly (the reference caches the first endpoint for ever).
+        // Before the beacon relay, ask the registry again: a peer that restarted on another port is
+        // then reached directly (the reference caches the first endpoint for ever). If the new place
+        // does not answer either (a NAT), the relay still takes over a moment later.
+        onRelayRequested: (nodeId) =>
+          void tunnel.refreshEndpoint(nodeId).then((moved) => {
+            if (!moved) return tunnel.setRelay(nodeId);
+            const peer = formatAddress({ network: 0, node: nodeId });
+            const timer = setTimeout(() => {
+              // Any connection to the peer past SYN_SENT means its SYN|ACK reached us at the new place.
+              const reached = link.stack?.connections().some((c) =>
+                c.remote_addr === peer && c.state !== "SYN_SENT" && c.state !== "CLOSED"
+              );
+              if (!reached) tunnel.setRelay(nodeId);
+            }, MOVED_PEER_GRACE_MS);
+            Deno.unrefTimer(timer);
+          }),
         onEvent: (name, data) => emit(name, data),
         logger: log.child({ component: "stack" }),
       });

@@ -14,10 +14,10 @@
 
 import { PilotError } from "../errors.ts";
 import { splitHostPort } from "../flags/mod.ts";
-import type { UdpAddr } from "../net/mod.ts";
+import { sameUdpAddr, type UdpAddr } from "../net/mod.ts";
 import { punchRequestMessage } from "../beacon/mod.ts";
 import { encodePilsHeader, encodePilt, PILS_HEADER_SIZE } from "../protocol/mod.ts";
-import type { TunnelContext } from "./context.ts";
+import type { PeerResolver, TunnelContext } from "./context.ts";
 import { ownKeyExchangeFrame } from "./key_exchange.ts";
 import { OrderedPipeline } from "./ordered_pipeline.ts";
 import type { PeerEntry } from "./peer_table.ts";
@@ -134,6 +134,42 @@ export class SendPath {
     );
   }
 
+  /**
+   * Asks the registry again where `nodeId` is, and moves the entry there if it moved (a peer that
+   * restarted on another port). Resolves `true` when the endpoint changed; our key exchange then goes
+   * to the new place at once. Used before giving up on the direct path (the relay fallback, §5.4).
+   */
+  async refreshEndpoint(nodeId: number): Promise<boolean> {
+    const ctx = this.#ctx;
+    const entry = ctx.table.get(nodeId);
+    const resolver = ctx.config.resolvePeer;
+    if (entry === undefined || resolver === undefined) return false;
+    let addr: UdpAddr;
+    try {
+      addr = await this.#resolveAddr(nodeId, resolver);
+    } catch {
+      return false; // unknown, private or unreachable registry: the relay is the only way left
+    }
+    entry.resolved = addr;
+    if (entry.endpoint !== undefined && sameUdpAddr(entry.endpoint, addr)) return false;
+    entry.endpoint = addr;
+    if (ctx.config.encrypt) {
+      entry.backoff.reset();
+      this.sendKeyExchange(entry, true);
+    }
+    return true;
+  }
+
+  async #resolveAddr(nodeId: number, resolver: PeerResolver): Promise<UdpAddr> {
+    try {
+      const { host, port } = splitHostPort(await resolver(nodeId, this.#ctx.config.signal));
+      return { hostname: host === "" ? "127.0.0.1" : host, port };
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new PilotError("tunnel_resolve_failed", `resolve node ${nodeId}: ${detail}`, { cause });
+    }
+  }
+
   #entryForSend(nodeId: number): Promise<PeerEntry> {
     const ctx = this.#ctx;
     const resolver = ctx.config.resolvePeer;
@@ -144,14 +180,7 @@ export class SendPath {
     if (running !== undefined) return running;
     const resolving = ctx.track(
       (async () => {
-        let addr: UdpAddr;
-        try {
-          const { host, port } = splitHostPort(await resolver(nodeId, ctx.config.signal));
-          addr = { hostname: host === "" ? "127.0.0.1" : host, port };
-        } catch (cause) {
-          const detail = cause instanceof Error ? cause.message : String(cause);
-          throw new PilotError("tunnel_resolve_failed", `resolve node ${nodeId}: ${detail}`, { cause });
-        }
+        const addr = await this.#resolveAddr(nodeId, resolver);
         if (ctx.config.signal.aborted) throw new PilotError("tunnel_closed", "tunnel is closed");
         const entry = ctx.table.getOrCreate(nodeId);
         if (entry === undefined) {

@@ -211,6 +211,15 @@ export class Tunnel implements AsyncDisposable {
     this.#send.sendKeyExchange(entry, true);
   }
 
+  /**
+   * Re-resolves `nodeId` through the registry and moves its endpoint if it changed; `true` when it did.
+   * The daemon calls it before the relay fallback, so a peer that restarted on another port is found
+   * directly instead of through the beacon.
+   */
+  refreshEndpoint(nodeId: number): Promise<boolean> {
+    return this.#send.refreshEndpoint(nodeId);
+  }
+
   /** Takes `nodeId` out of relay mode (see relay.ts on Q22). */
   clearRelay(nodeId: number): void {
     this.#ctx.relay.clear(nodeId);
