@@ -11,7 +11,9 @@
  * Reno's one MSS per round trip regrows a halved window within milliseconds, so a bulk transfer lost
  * 10–25% of its segments and spent its time in recovery. Growth by wall-clock time is what keeps the
  * window below the point of loss; on long paths, where Reno grows slower than one MSS per 50 ms, the
- * ceiling does not bind.
+ * ceiling does not bind. Before any loss the ceiling stands at its floor until the round trips show a
+ * long path ({@linkcode LOCAL_PATH_RTT_MS}): on loopback, slow start alone overshot to 1 MiB and lost
+ * hundreds of segments at once.
  *
  * @module
  */
@@ -30,10 +32,20 @@ import { seqAfterOrEqual } from "../protocol/mod.ts";
 export const CEILING_FLOOR_BYTES = 16 * MSS;
 
 /**
- * A round trip below this, before any loss, marks a local path (loopback, LAN), where slow start
- * outruns the receiver's socket buffer within a few round trips: the ceiling starts at its floor.
+ * A connection starts with the ceiling at its floor, taking its path as local (loopback, LAN), where
+ * slow start outruns the receiver's socket buffer within a few round trips. The first
+ * {@linkcode LOCAL_PATH_SAMPLES} round trips all at or above this mark a long path, and lift the
+ * initial ceiling (a ceiling set by a loss stays).
  */
 export const LOCAL_PATH_RTT_MS = 5;
+
+/**
+ * Round trips a long path needs to show before the initial ceiling goes: slow start sees them within
+ * its first 2–3 round trips, while the window is still near the floor anyway. More than one, because
+ * the first round trips of a process include compilation and key set-up (seen: all of the first few
+ * above 5 ms on loopback, encrypted).
+ */
+export const LOCAL_PATH_SAMPLES = 16;
 
 /** The growth ceiling rises by one MSS per this many ms without a loss. */
 export const CEILING_PROBE_MS = 50;
@@ -47,9 +59,11 @@ export class CongestionControl {
   #ssthresh = INITIAL_SSTHRESH_BYTES;
   #duplicateAcks = 0;
   #recoveryPoint: number | undefined;
-  #ceilingBase: number | undefined;
+  #ceilingBase: number | undefined = CEILING_FLOOR_BYTES;
   #ceilingSinceMs: number | undefined;
-  #ceilingEverSet = false;
+  #pathKnown = false;
+  #longSamples = 0;
+  #lossSeen = false;
 
   /** Congestion window in bytes. */
   get cwndBytes(): number {
@@ -72,8 +86,8 @@ export class CongestionControl {
   }
 
   /**
-   * The growth ceiling at `nowMs` (`undefined`: none, no loss seen yet). The first call after a loss
-   * starts its clock, so the pure calls of §5.10.1 need no time.
+   * The growth ceiling at `nowMs` (`undefined`: none). The first call after the ceiling was set starts
+   * its clock, so the pure calls of §5.10.1 need no time.
    */
   ceilingBytes(nowMs: number): number | undefined {
     const base = this.#ceilingBase;
@@ -89,12 +103,15 @@ export class CongestionControl {
   }
 
   /** Call this with each round-trip sample (§5.11), before the ACK that gave it is applied. */
-  onRttSample(rttMs: number, nowMs: number): void {
-    // Any sample, not only the first: the first round trips of a process include compilation.
-    if (this.#ceilingEverSet || !(rttMs < LOCAL_PATH_RTT_MS)) return;
-    this.#ceilingEverSet = true;
-    this.#ceilingBase = CEILING_FLOOR_BYTES;
-    this.#ceilingSinceMs = nowMs;
+  onRttSample(rttMs: number): void {
+    if (this.#pathKnown) return;
+    if (rttMs < LOCAL_PATH_RTT_MS) {
+      this.#pathKnown = true;
+      return;
+    }
+    if (++this.#longSamples < LOCAL_PATH_SAMPLES) return;
+    this.#pathKnown = true;
+    if (!this.#lossSeen) this.#ceilingBase = undefined;
   }
 
   /**
@@ -131,7 +148,7 @@ export class CongestionControl {
   #setCeiling(cwndAtLoss: number, nowMs: number | undefined): void {
     const current = nowMs === undefined ? undefined : this.ceilingBytes(nowMs);
     const at = current === undefined ? cwndAtLoss : Math.min(current, cwndAtLoss);
-    this.#ceilingEverSet = true;
+    this.#lossSeen = true;
     this.#ceilingBase = Math.max(CEILING_FLOOR_BYTES, Math.floor(at * 3 / 4));
     this.#ceilingSinceMs = nowMs;
   }

@@ -1,5 +1,11 @@
-import { equal } from "node:assert/strict";
-import { CEILING_FLOOR_BYTES, CEILING_PROBE_MS, CongestionControl, LOCAL_PATH_RTT_MS } from "./congestion.ts";
+import { equal, ok } from "node:assert/strict";
+import {
+  CEILING_FLOOR_BYTES,
+  CEILING_PROBE_MS,
+  CongestionControl,
+  LOCAL_PATH_RTT_MS,
+  LOCAL_PATH_SAMPLES,
+} from "./congestion.ts";
 import { RttEstimator } from "./rtt.ts";
 
 Deno.test("rtt: RFC 6298 smoothing, the 10 ms granularity term and the 200 ms / 10 s clamps", () => {
@@ -41,9 +47,24 @@ Deno.test("congestion: slow start, avoidance, 3rd duplicate ACK and timeout foll
   equal(cc.inTimeoutRecovery, false);
 });
 
-Deno.test("congestion: a loss sets a growth ceiling at 3/4 of the window, which rises one MSS per 50 ms", () => {
+/** Slow start up to `target` bytes (bounded: a ceiling in the way fails the test instead of hanging). */
+function grow(cc: CongestionControl, target: number): void {
+  for (let ack = 1, i = 0; cc.cwndBytes < target && i < 1000; ack += 4096, i++) {
+    cc.onAckAdvanced(4096, ack, 0);
+  }
+  ok(cc.cwndBytes >= target, `window grew to ${cc.cwndBytes}, not ${target}`);
+}
+
+/** A window whose path showed itself long: no ceiling before a loss. */
+function longPath(): CongestionControl {
   const cc = new CongestionControl();
-  for (let ack = 1; cc.cwndBytes < 200_000; ack += 4096) cc.onAckAdvanced(4096, ack, 0);
+  for (let i = 0; i < LOCAL_PATH_SAMPLES; i++) cc.onRttSample(LOCAL_PATH_RTT_MS);
+  return cc;
+}
+
+Deno.test("congestion: a loss sets a growth ceiling at 3/4 of the window, which rises one MSS per 50 ms", () => {
+  const cc = longPath();
+  grow(cc, 200_000);
   const atLoss = cc.cwndBytes;
   for (let i = 0; i < 3; i++) cc.onDuplicateAck(1000);
   equal(cc.ceilingBytes(1000), Math.floor(atLoss * 3 / 4));
@@ -56,8 +77,8 @@ Deno.test("congestion: a loss sets a growth ceiling at 3/4 of the window, which 
 });
 
 Deno.test("congestion: losses lower the ceiling to its floor; a window inflated by duplicates never lifts it", () => {
-  const cc = new CongestionControl();
-  for (let ack = 1; cc.cwndBytes < 400_000; ack += 4096) cc.onAckAdvanced(4096, ack, 0);
+  const cc = longPath();
+  grow(cc, 400_000);
   for (let i = 0; i < 3; i++) cc.onDuplicateAck(0);
   const first = cc.ceilingBytes(0) ?? 0;
   for (let i = 0; i < 200; i++) cc.onDuplicateAck(0); // inflates the window far past the ceiling
@@ -74,18 +95,21 @@ Deno.test("congestion: losses lower the ceiling to its floor; a window inflated 
   equal(cc.cwndBytes, cc.ssthreshBytes, "deflated to ssthresh when fast recovery ends");
 });
 
-Deno.test("congestion: a round trip under 5 ms before any loss starts the ceiling at its floor", () => {
-  const far = new CongestionControl();
-  far.onRttSample(LOCAL_PATH_RTT_MS, 0);
-  equal(far.ceilingBytes(0), undefined, "a long path keeps plain §5.10.1 growth");
-  for (let ack = 1; far.cwndBytes < 200_000; ack += 4096) far.onAckAdvanced(4096, ack, 0);
+Deno.test("congestion: the ceiling starts at its floor until the round trips show a path of 5 ms or more", () => {
   const near = new CongestionControl();
-  near.onRttSample(0.4, 0);
   equal(near.ceilingBytes(0), CEILING_FLOOR_BYTES);
+  for (let i = 0; i < LOCAL_PATH_SAMPLES - 1; i++) near.onRttSample(20); // compiling, key set-up
+  near.onRttSample(0.4);
+  for (let i = 0; i < 100; i++) near.onRttSample(20);
+  equal(near.ceilingBytes(0), CEILING_FLOOR_BYTES, "one short round trip marks the path local");
   for (let i = 0; i < 100; i++) near.onAckAdvanced(4096, 1, 0);
   equal(near.cwndBytes, CEILING_FLOOR_BYTES, "slow start stops at the floor");
   // 1 MiB − 64 KiB = 240 MSS of probing later, the ceiling is gone.
   equal(near.ceilingBytes(240 * CEILING_PROBE_MS), undefined);
   near.onAckAdvanced(4096, 1, 240 * CEILING_PROBE_MS);
   equal(near.cwndBytes, CEILING_FLOOR_BYTES + 4096);
+
+  const far = longPath();
+  equal(far.ceilingBytes(0), undefined, "a long path keeps plain §5.10.1 growth");
+  grow(far, 200_000);
 });

@@ -218,7 +218,7 @@ export class StreamSender {
       for (const segment of removed) {
         if (segment.sacked) continue;
         this.#rtt.sample(nowMs - segment.lastSentMs);
-        this.#cc.onRttSample(nowMs - segment.lastSentMs, nowMs);
+        this.#cc.onRttSample(nowMs - segment.lastSentMs);
       }
     }
     this.#lastTimeoutRetransmitMs = undefined;
