@@ -217,7 +217,11 @@ export class ConnectionTable {
       this.#sendRstFor(syn);
       return;
     }
-    const verdict = this.#limiter.admit(syn.src.node, nowMs);
+    // Our own SYNs never come from the network (the daemon delivers them in-process and drops forged
+    // ones), so they are not a flood to limit: local tools may open connections to us as fast as they like.
+    const verdict = syn.src.node === this.localAddress.node
+      ? "admit"
+      : this.#limiter.admit(syn.src.node, nowMs);
     if (verdict === "global-limit") {
       // Steps 3–4: dropped silently, no RST (no amplification).
       this.#event("security.syn_rate_limited", { src_addr: formatAddress(syn.src), src_port: syn.srcPort });

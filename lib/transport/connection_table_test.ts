@@ -284,3 +284,12 @@ Deno.test("table: a SYN the admission rule refuses gets RST and opens nothing; o
   deepEqual(answers.map((p) => p.flags), [FLAGS.SYN | FLAGS.ACK, FLAGS.SYN | FLAGS.ACK]);
   equal(table.size, 2);
 });
+
+Deno.test("table: our own SYNs are not rate limited; a peer's beyond 10 at once are dropped", () => {
+  const table = new ConnectionTable({ localAddress: US }, 0);
+  table.listen(1000);
+  for (let i = 0; i < 30; i++) table.receive(synFrom(US.node, 50000 + i), 0);
+  equal(sent(table.takeActions()).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK)).length, 30);
+  for (let i = 0; i < 15; i++) table.receive(synFrom(2, 51000 + i), 0);
+  equal(sent(table.takeActions()).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK)).length, 10);
+});
