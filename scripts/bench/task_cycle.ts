@@ -18,6 +18,8 @@ import { type Address, parseAddress } from "../../lib/protocol/mod.ts";
 import { sendMessage } from "../../lib/services/data_exchange/mod.ts";
 import { type LocalRequest, parseTaskFile, sendLocalRequest } from "../../lib/services/task_submit/mod.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
+import { identitySigner, loadIdentity } from "../../lib/crypto/mod.ts";
+import { RegistryClient, setPoloScore } from "../../lib/registry/mod.ts";
 import { printLine } from "../_out.ts";
 import { percentile } from "./_raw_udp.ts";
 
@@ -50,6 +52,21 @@ async function succeeded(daemon: TestDaemon, id: string): Promise<boolean> {
  * the other's (the gate would refuse the next task); per-task times and the total until every
  * submitter's copy is SUCCEEDED.
  */
+/**
+ * Sets a node's own polo score (signed with its identity, as our registry demands), so the score gate
+ * measures nothing but the cycle: rewards depend on timings, and alternating alone can still drift.
+ */
+async function levelScore(daemon: TestDaemon, registry: string): Promise<void> {
+  const identity = await loadIdentity(`${daemon.pilotHome}/identity.key`);
+  if (identity === undefined) throw new Error("no identity file");
+  const signer = identitySigner(identity);
+  await using client = await RegistryClient.connect({
+    address: registry,
+    sign: (challenge) => Promise.resolve(signer.signText(challenge)),
+  });
+  await setPoloScore(client, daemon.nodeId, 0);
+}
+
 async function taskCycles(a: TestDaemon, b: TestDaemon) {
   await using aIpc = await IpcClient.connect(a.socket);
   await using bIpc = await IpcClient.connect(b.socket);
@@ -62,6 +79,10 @@ async function taskCycles(a: TestDaemon, b: TestDaemon) {
   const start = performance.now();
   for (let i = 0; i < TASKS; i++) {
     const [s, r] = i % 2 === 0 ? [sides[0], sides[1]] : [sides[1], sides[0]];
+    await Promise.all([
+      levelScore(a, String(alpha.ready.registry)),
+      levelScore(b, String(alpha.ready.registry)),
+    ]);
     const begin = performance.now();
     const submitted = await ask(s.ipc, s.addr, {
       op: "submit",
