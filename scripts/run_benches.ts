@@ -3,7 +3,8 @@
  * group with a raw baseline of the same run) and then the end-to-end benchmarks in `scripts/bench/`,
  * which start real processes and print their own figures next to raw baselines.
  *
- * Usage: `deno task bench [name filter]`.
+ * Usage: `deno task bench [name filter] [-- arguments for the end-to-end scripts]`, e.g.
+ * `deno task bench services_throughput -- --1gb`.
  *
  * @module
  */
@@ -19,7 +20,10 @@ async function run(args: string[], env: Record<string, string>): Promise<number>
 
 async function main(): Promise<number> {
   const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-  const filter = Deno.args[0];
+  const split = Deno.args.indexOf("--");
+  const own = split === -1 ? Deno.args : Deno.args.slice(0, split);
+  const scriptArgs = split === -1 ? [] : Deno.args.slice(split + 1);
+  const filter = own[0];
   await Deno.mkdir(TEST_TEMP_ROOT, { recursive: true });
   const runDir = await Deno.makeTempDir({ dir: TEST_TEMP_ROOT, prefix: "bench-" });
   const permissions = [
@@ -42,7 +46,9 @@ async function main(): Promise<number> {
   for (const name of scripts.sort()) {
     if (filter !== undefined && !name.includes(filter)) continue;
     printLine(`\n== ${name} ==`);
-    if (await run(["run", ...permissions, `${repo}/scripts/bench/${name}`], env) !== 0) failures++;
+    if (await run(["run", ...permissions, `${repo}/scripts/bench/${name}`, ...scriptArgs], env) !== 0) {
+      failures++;
+    }
   }
   await Deno.remove(runDir, { recursive: true }).catch(() => {
     // Best effort: each run works in a folder of its own.

@@ -13,7 +13,7 @@
  *
  * The 1 GB run is opt-in (minutes, and 2 GB of disk): pass `--1gb`, or set `PILOT_BENCH_1GB=1` where
  * the variable is readable (`deno task bench` grants only the programs' own variables, so there run
- * this file directly: `deno run -A scripts/bench/services_throughput.ts --1gb`).
+ * this file through the bench task: `deno task bench services_throughput -- --1gb`).
  *
  * @module
  */
@@ -278,7 +278,7 @@ async function rawFanOut(peer: TcpPeer): Promise<number> {
 
 const sizes = [100 * MB, ...(wantsGigabyte() ? [1024 * MB] : [])];
 if (sizes.length === 1) {
-  printLine("send-file of 1 GB is opt-in: deno run -A scripts/bench/services_throughput.ts --1gb");
+  printLine("send-file of 1 GB is opt-in: deno task bench services_throughput -- --1gb");
 }
 const rawUdp = await rawUdpOneWay(4166, 3);
 printLine(`raw UDP one-way, 4166 B datagrams (PILS size): ${fmt(rawUdp.mbPerSecond)} MB/s`);
