@@ -9,6 +9,7 @@
  */
 
 import { DEFAULT_SOCKET_PATH, defaultPilotHome, permissionFlags, type Program } from "../lib/permissions.ts";
+import { waitForwardingSignals } from "../lib/flags/program_flags.ts";
 import { printError } from "./_out.ts";
 
 const ENTRY_POINTS: Record<Program, string> = {
@@ -81,22 +82,8 @@ async function main(): Promise<number> {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // The terminal's Ctrl-C reaches the whole process group; a `kill` aimed at the launcher must reach the
-  // program too, so that it shuts down in order instead of being orphaned.
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch {
-      // The child has already exited: nothing left to stop.
-    }
-  };
-  const onTerm = forward("SIGTERM");
-  const onInt = forward("SIGINT");
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onInt);
-  const status = await child.status;
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  Deno.removeSignalListener("SIGINT", onInt);
+  // A `kill` aimed at the launcher must reach the program too, so that it shuts down in order.
+  const status = await waitForwardingSignals(child);
   return status.code;
 }
 

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { waitForwardingSignals } from "../../lib/flags/program_flags.ts";
 import { PilotError } from "../../lib/errors.ts";
 import { ENV_VARS } from "../../lib/permissions.ts";
 import { boolFlag, parseArgs, type ParsedArgs, stringFlag } from "../args.ts";
@@ -140,26 +141,10 @@ async function runAttached(s: DaemonSettings, env: CliEnvironment): Promise<numb
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // A terminal's Ctrl-C reaches the daemon too; a `kill` aimed at pilotctl is passed on, so the daemon
-  // always shuts down in order (deregisters, removes its socket) before we return.
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already exited: its status is collected below.
-    }
-  };
-  const onTerm = forward("SIGTERM");
-  const onInt = forward("SIGINT");
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onInt);
-  try {
-    const status = await child.status;
-    return status.signal !== null ? 0 : status.code;
-  } finally {
-    Deno.removeSignalListener("SIGTERM", onTerm);
-    Deno.removeSignalListener("SIGINT", onInt);
-  }
+  // A `kill` aimed at pilotctl is passed on, so the daemon always shuts down in order (deregisters,
+  // removes its socket) before we return.
+  const status = await waitForwardingSignals(child);
+  return status.signal !== null ? 0 : status.code;
 }
 
 async function socketActive(env: CliEnvironment): Promise<boolean> {

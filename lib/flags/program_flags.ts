@@ -86,3 +86,29 @@ export function stopRequested(signal?: AbortSignal): Promise<void> {
   Deno.addSignalListener("SIGTERM", onSignal);
   return promise;
 }
+
+/**
+ * Waits for a child program while passing SIGINT and SIGTERM on to it, so a `kill` aimed at the parent
+ * (a launcher, `pilotctl daemon start --foreground`) still lets the child stop in order instead of
+ * orphaning it. A terminal's Ctrl-C reaches both anyway; the child then sees it twice, which our
+ * programs ignore while stopping.
+ */
+export async function waitForwardingSignals(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // The child has already exited: its status is collected below.
+    }
+  };
+  const onTerm = forward("SIGTERM");
+  const onInt = forward("SIGINT");
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onInt);
+  try {
+    return await child.status;
+  } finally {
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    Deno.removeSignalListener("SIGINT", onInt);
+  }
+}
