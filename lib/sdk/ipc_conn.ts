@@ -21,6 +21,7 @@ import { MAX_SEND_DATA } from "../ipc/constants.ts";
 import type { IpcClient } from "../ipc/client.ts";
 import type { OverlayAddr } from "../transport/listener.ts";
 import type { PilotConn } from "./contract.ts";
+import { readableFromChunks, writableFromWriter } from "../streams/conn_streams.ts";
 import { fromDaemon } from "./_ipc_errors.ts";
 
 /** How a connection ends its IPC side: Close on a shared session, or the whole dedicated session. */
@@ -107,27 +108,17 @@ export class IpcConn implements PilotConn {
 
   /** Received bytes, one daemon chunk per pull. Created on first use; cancelling closes. */
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const chunk = this.#closed ? null : this.#carry ?? await this.#next();
-        this.#carry = undefined;
-        if (chunk === null) controller.close();
-        else controller.enqueue(chunk);
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
+    this.#readable ??= readableFromChunks(async () => {
+      const chunk = this.#closed ? null : this.#carry ?? await this.#next();
+      this.#carry = undefined;
+      return chunk === null ? null : [chunk];
+    }, () => this.close());
     return this.#readable;
   }
 
   /** Bytes to send; closing it closes the connection (there is no half-close). Created on first use. */
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        for (let offset = 0; offset < chunk.byteLength;) offset += await this.write(chunk.subarray(offset));
-      },
-      close: () => this.close(),
-      abort: () => this.close(),
-    });
+    this.#writable ??= writableFromWriter(this);
     return this.#writable;
   }
 

@@ -1,5 +1,6 @@
 /**
- * Byte and stream helpers we would otherwise take from @std (no registry here): joining chunks.
+ * Byte and stream helpers we would otherwise take from @std (no registry here): joining chunks, and
+ * web streams over a connection.
  *
  * @example
  * ```ts
@@ -11,3 +12,4 @@
  */
 
 export { concatBytes } from "./concat_bytes.ts";
+export { type ConnWriter, readableFromChunks, writableFromWriter } from "./conn_streams.ts";

@@ -17,6 +17,7 @@
  */
 
 import { PilotError } from "../errors.ts";
+import { readableFromChunks, writableFromWriter } from "../streams/conn_streams.ts";
 import type { Connection } from "./connection.ts";
 import type { OverlayAddr } from "./listener.ts";
 import type { EndReason } from "./state.ts";
@@ -140,33 +141,21 @@ export class OverlayConn implements Disposable {
 
   /** Received bytes as a web stream; pulling frees receive-window slots. Created on first use. */
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        for (;;) {
-          if (this.#closed) return controller.close();
-          const chunks = this.#takeAll();
-          if (chunks.length > 0) {
-            for (const chunk of chunks) controller.enqueue(chunk);
-            return;
-          }
-          if (this.#endOfStream() !== undefined) return controller.close();
-          await this.#waitRead();
-        }
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
+    this.#readable ??= readableFromChunks(async () => {
+      for (;;) {
+        if (this.#closed) return null;
+        const chunks = this.#takeAll();
+        if (chunks.length > 0) return chunks;
+        if (this.#endOfStream() !== undefined) return null;
+        await this.#waitRead();
+      }
+    }, () => this.close());
     return this.#readable;
   }
 
   /** A web stream into the connection; closing it closes the connection after delivery. */
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        for (let offset = 0; offset < chunk.byteLength;) offset += await this.write(chunk.subarray(offset));
-      },
-      close: () => this.close(),
-      abort: () => this.close(),
-    });
+    this.#writable ??= writableFromWriter(this);
     return this.#writable;
   }
 
