@@ -7,43 +7,15 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildOptions, runChild } from "../cli/_testing.ts";
-import { parseTaskFile } from "../lib/services/task_submit/mod.ts";
+import { runChild } from "../cli/_testing.ts";
 import { startDaemon, type TestDaemon } from "./_helpers/daemon.ts";
-
-function json(stdout: string): Record<string, unknown> {
-  const value: unknown = JSON.parse(stdout);
-  assert.ok(typeof value === "object" && value !== null && !Array.isArray(value), stdout);
-  return Object.fromEntries(Object.entries(value));
-}
-
-/** `pilotctl --json …` on `daemon`; returns `data` of a success, asserting exit 0. */
-async function ok(
-  daemon: TestDaemon,
-  argv: string[],
-  extra: Partial<ChildOptions> = {},
-): Promise<Record<string, unknown>> {
-  const run = await runChild(["--json", ...argv], { home: daemon.home, socket: daemon.socket, ...extra });
-  assert.equal(run.code, 0, `${argv.join(" ")}: ${run.stderr}\n${daemon.log().slice(-4000)}`);
-  const data = json(run.stdout).data;
-  assert.ok(typeof data === "object" && data !== null, run.stdout);
-  return Object.fromEntries(Object.entries(data));
-}
+import { json, ok, statusLogged, taskFile } from "./_helpers/task_nodes.ts";
 
 /** `pilotctl --json …` expected to fail; returns the error envelope. */
 async function fails(daemon: TestDaemon, argv: string[]): Promise<Record<string, unknown>> {
   const run = await runChild(["--json", ...argv], { home: daemon.home, socket: daemon.socket });
   assert.equal(run.code, 1, `${argv.join(" ")} should fail: ${run.stdout}`);
   return json(run.stderr);
-}
-
-async function taskFile(daemon: TestDaemon, side: string, id: string) {
-  return parseTaskFile(await Deno.readFile(`${daemon.pilotHome}/tasks/${side}/${id}.json`));
-}
-
-/** Waits for `daemon` to log that task `id` took `status` on the submitter side. */
-function statusLogged(daemon: TestDaemon, id: string, status: string) {
-  return daemon.waitForLog((r) => r.msg === "task status updated" && r.task_id === id && r.status === status);
 }
 
 async function score(daemon: TestDaemon, of: TestDaemon, registry: string): Promise<number> {

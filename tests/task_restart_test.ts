@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildOptions, runChild } from "../cli/_testing.ts";
+import { runChild } from "../cli/_testing.ts";
 import { dialStream, IpcClient, type IpcStreamConn } from "../lib/ipc/mod.ts";
 import { parseAddress } from "../lib/protocol/mod.ts";
 import { startRegistry } from "../lib/registry/mod.ts";
@@ -15,37 +15,11 @@ import {
   encodeTaskFrame,
   FRAME_TYPES,
   parseSubmitResponse,
-  parseTaskFile,
   TaskFrameReader,
 } from "../lib/services/task_submit/mod.ts";
-import { startDaemon, type TestDaemon } from "./_helpers/daemon.ts";
+import { startDaemon } from "./_helpers/daemon.ts";
 import { withDeadline } from "./_helpers/deadline.ts";
-
-function json(stdout: string): Record<string, unknown> {
-  const value: unknown = JSON.parse(stdout);
-  assert.ok(typeof value === "object" && value !== null && !Array.isArray(value), stdout);
-  return Object.fromEntries(Object.entries(value));
-}
-
-async function ok(
-  daemon: TestDaemon,
-  argv: string[],
-  extra: Partial<ChildOptions> = {},
-): Promise<Record<string, unknown>> {
-  const run = await runChild(["--json", ...argv], { home: daemon.home, socket: daemon.socket, ...extra });
-  assert.equal(run.code, 0, `${argv.join(" ")}: ${run.stderr}\n${daemon.log().slice(-4000)}`);
-  const data = json(run.stdout).data;
-  assert.ok(typeof data === "object" && data !== null, run.stdout);
-  return Object.fromEntries(Object.entries(data));
-}
-
-async function taskFile(daemon: TestDaemon, side: string, id: string) {
-  return parseTaskFile(await Deno.readFile(`${daemon.pilotHome}/tasks/${side}/${id}.json`));
-}
-
-function statusLogged(daemon: TestDaemon, id: string, status: string) {
-  return daemon.waitForLog((r) => r.msg === "task status updated" && r.task_id === id && r.status === status);
-}
+import { ok, statusLogged, taskFile } from "./_helpers/task_nodes.ts";
 
 Deno.test("task e2e: accepted tasks and delivered results survive restarts of receiver and submitter", async () => {
   await using registry = await startRegistry({ addr: "127.0.0.1:0", store: ":memory:" });
