@@ -3,21 +3,6 @@ import { IpcClient } from "../lib/ipc/mod.ts";
 import { parseAddress } from "../lib/protocol/mod.ts";
 import { startDaemon } from "./_helpers/daemon.ts";
 
-/**
- * Asks the daemon until `probe` returns a value, under a deadline: for state that has no log record of
- * its own (a relayed accept lands on the next 1 s heartbeat).
- */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let round = 0; Date.now() < deadline; round++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    // The state changes on the next 1 s heartbeat: wait on the daemon's own clock rather than spin.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} within ${ms} ms`);
-}
-
 function listOf(json: unknown, key: string): Array<Record<string, unknown>> {
   const list = typeof json === "object" && json !== null ? Reflect.get(json, key) : undefined;
   return Array.isArray(list) ? list : [];
@@ -53,10 +38,10 @@ Deno.test("trust: a private node is unreachable until it approves the handshake,
     node_id: a.nodeId,
     status: "approved",
   });
-  await eventually("A never learned it is trusted", async () => {
-    const list = listOf(await ipcA.handshake({ sub: "trusted" }), "trusted");
-    return list.some((t) => t.node_id === b.nodeId) ? true : undefined;
-  });
+  // B's accept reaches A directly on port 444 or, failing that, through the registry on A's next poll.
+  await a.waitForLog((r) => r.msg === "peer trusted" && r.peer === b.nodeId, 15_000);
+  const trusted = listOf(await ipcA.handshake({ sub: "trusted" }), "trusted");
+  assert.ok(trusted.some((t) => t.node_id === b.nodeId), JSON.stringify(trusted));
   const connId = await ipcA.dial(parseAddress(b.address), 5001);
   const accepted = await ipcB.accept(5001);
   await ipcA.send(connId, new TextEncoder().encode("hello"));

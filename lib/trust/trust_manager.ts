@@ -174,7 +174,7 @@ export class TrustManager {
             return this.#drop("unsolicited", `accept from node ${peer}, which we did not ask`);
           }
           this.#store.clearOutgoing(peer);
-          this.#store.putTrusted({
+          this.#putTrusted({
             nodeId: peer,
             publicKey,
             approvedAt: this.#seconds(),
@@ -217,7 +217,7 @@ export class TrustManager {
     const own = this.#options.ownNodeId();
     if (this.#store.hasOutgoing(peer)) {
       this.#store.clearOutgoing(peer);
-      this.#store.putTrusted({
+      this.#putTrusted({
         nodeId: peer,
         publicKey,
         approvedAt: this.#seconds(),
@@ -232,7 +232,7 @@ export class TrustManager {
     }
     const network = await this.#sharedNetwork(own, record);
     if (network !== 0 && !this.#store.isTrusted(peer)) {
-      this.#store.putTrusted({
+      this.#putTrusted({
         nodeId: peer,
         publicKey,
         approvedAt: this.#seconds(),
@@ -302,7 +302,7 @@ export class TrustManager {
     const pending = this.#store.pending(peer);
     if (pending === undefined) return reply;
     const own = this.#options.ownNodeId();
-    this.#store.putTrusted({
+    this.#putTrusted({
       nodeId: peer,
       publicKey: pending.publicKey,
       approvedAt: this.#seconds(),
@@ -394,7 +394,7 @@ export class TrustManager {
       if (this.#store.isTrusted(peer)) {
         this.#background("respond_handshake", () => this.#registry.respondHandshake(own, peer, true));
       } else if (this.#store.clearOutgoing(peer)) {
-        this.#store.putTrusted({
+        this.#putTrusted({
           nodeId: peer,
           publicKey: "",
           approvedAt: this.#seconds(),
@@ -428,7 +428,7 @@ export class TrustManager {
       } else if (this.#store.isTrusted(peer)) {
         this.#store.clearOutgoing(peer);
       } else if (this.#store.clearOutgoing(peer)) {
-        this.#store.putTrusted({
+        this.#putTrusted({
           nodeId: peer,
           publicKey: "",
           approvedAt: this.#seconds(),
@@ -442,6 +442,12 @@ export class TrustManager {
       }
     }
     if (changed) await this.#save();
+  }
+
+  /** Records a peer as trusted; the one place a peer becomes trusted, so it is logged once, here. */
+  #putTrusted(record: Parameters<TrustStore["putTrusted"]>[0]): void {
+    this.#store.putTrusted(record);
+    this.#log.debug("peer trusted", { peer: record.nodeId, mutual: record.mutual });
   }
 
   /** Re-sends `report_trust` for every trusted peer (re-registration, §4.4); errors are only logged. */
