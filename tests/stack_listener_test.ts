@@ -110,70 +110,58 @@ Deno.test("stack dial: an unbound port is refused with `connection refused`", as
   );
 });
 
+/**
+ * One stack behind a plaintext tunnel whose peers all resolve to `resolve`'s answer; with no argument,
+ * to a bound UDP socket that never answers. Disposing closes the stack, the tunnel and that socket.
+ */
+function lonelyStack(resolve?: (node: number) => Promise<string>) {
+  const silent = UdpEndpoint.bind({ hostname: "127.0.0.1", port: 0 });
+  const tunnel = new Tunnel({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    nodeId: 1,
+    encrypt: false,
+    resolvePeer: resolve ?? (() => Promise.resolve(`127.0.0.1:${silent.addr.port}`)),
+  });
+  const stack = new Stack({ localAddress: { network: 0, node: 1 }, send: (n, b) => tunnel.send(n, b) });
+  return {
+    stack,
+    async [Symbol.asyncDispose]() {
+      await stack.close();
+      await tunnel.close();
+      silent.close();
+    },
+  };
+}
+
 // The table's own schedule fails a dial after 39 s (29 s with a beacon, §5.4), too long for the suite;
 // that schedule is covered by lib/transport's fake-clock tests. Here: the stack's `timeoutMs` against a
 // peer that never answers.
 Deno.test("stack dial: a peer that never answers fails with `dial timeout`", async () => {
-  const silent = UdpEndpoint.bind({ hostname: "127.0.0.1", port: 0 });
-  const tunnel = new Tunnel({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    nodeId: 1,
-    encrypt: false,
-    resolvePeer: () => Promise.resolve(`127.0.0.1:${silent.addr.port}`),
-  });
-  const stack = new Stack({ localAddress: { network: 0, node: 1 }, send: (n, b) => tunnel.send(n, b) });
-  try {
-    await assert.rejects(
-      stack.dial({ network: 0, node: 9 }, 80, { timeoutMs: 300 }),
-      (err) => isPilotError(err, "transport_dial_timeout") && err.message === "dial timeout",
-    );
-    assert.equal(stack.connectionCount, 0);
-  } finally {
-    await stack.close();
-    await tunnel.close();
-    silent.close();
-  }
+  await using lonely = lonelyStack();
+  const { stack } = lonely;
+  await assert.rejects(
+    stack.dial({ network: 0, node: 9 }, 80, { timeoutMs: 300 }),
+    (err) => isPilotError(err, "transport_dial_timeout") && err.message === "dial timeout",
+  );
+  assert.equal(stack.connectionCount, 0);
 });
 
 Deno.test("stack dial: an abort signal ends the dial", async () => {
-  const silent = UdpEndpoint.bind({ hostname: "127.0.0.1", port: 0 });
-  const tunnel = new Tunnel({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    nodeId: 1,
-    encrypt: false,
-    resolvePeer: () => Promise.resolve(`127.0.0.1:${silent.addr.port}`),
-  });
-  const stack = new Stack({ localAddress: { network: 0, node: 1 }, send: (n, b) => tunnel.send(n, b) });
-  try {
-    const controller = new AbortController();
-    const dialling = stack.dial({ network: 0, node: 9 }, 80, { signal: controller.signal });
-    controller.abort();
-    await assert.rejects(dialling, (err) => isPilotError(err, "transport_dial_aborted"));
-  } finally {
-    await stack.close();
-    await tunnel.close();
-    silent.close();
-  }
+  await using lonely = lonelyStack();
+  const { stack } = lonely;
+  const controller = new AbortController();
+  const dialling = stack.dial({ network: 0, node: 9 }, 80, { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(dialling, (err) => isPilotError(err, "transport_dial_aborted"));
 });
 
 Deno.test("stack dial: an unresolvable node fails the dial with the resolver's error", async () => {
-  const tunnel = new Tunnel({
-    listen: { hostname: "127.0.0.1", port: 0 },
-    nodeId: 1,
-    encrypt: false,
-    resolvePeer: (node) => Promise.reject(new Error(`node ${node} not found`)),
-  });
-  const stack = new Stack({ localAddress: { network: 0, node: 1 }, send: (n, b) => tunnel.send(n, b) });
-  try {
-    await assert.rejects(
-      stack.dial({ network: 0, node: 9 }, 80),
-      (err) =>
-        isPilotError(err, "tunnel_resolve_failed") && err.message === "resolve node 9: node 9 not found",
-    );
-  } finally {
-    await stack.close();
-    await tunnel.close();
-  }
+  await using lonely = lonelyStack((node) => Promise.reject(new Error(`node ${node} not found`)));
+  const { stack } = lonely;
+  await assert.rejects(
+    stack.dial({ network: 0, node: 9 }, 80),
+    (err) => isPilotError(err, "tunnel_resolve_failed") && err.message === "resolve node 9: node 9 not found",
+  );
 });
 
 Deno.test("stack: an idle stack arms no timer, before and after a connection came and went", async () => {
