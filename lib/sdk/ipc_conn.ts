@@ -19,7 +19,7 @@
 import { PilotError } from "../errors.ts";
 import { MAX_SEND_DATA } from "../ipc/constants.ts";
 import type { IpcClient } from "../ipc/client.ts";
-import type { OverlayAddr } from "../transport/listener.ts";
+import { type OverlayAddr, rejectHalfClose } from "../transport/mod.ts";
 import type { PilotConn } from "./contract.ts";
 import { readableFromChunks, writableFromWriter } from "../streams/conn_streams.ts";
 import { fromDaemon } from "./_ipc_errors.ts";
@@ -124,11 +124,7 @@ export class IpcConn implements PilotConn {
 
   /** Not supported: the protocol has no half-close (network.md §5.12). */
   closeWrite(): Promise<void> {
-    return Promise.reject(
-      new PilotError("transport_half_close_unsupported", "half-close is not supported", {
-        hint: "close() sends FIN once written data is acknowledged",
-      }),
-    );
+    return rejectHalfClose();
   }
 
   /**

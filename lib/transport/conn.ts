@@ -43,6 +43,18 @@ export interface ConnEvents {
 const FAILED: ReadonlySet<EndReason> = new Set(["rst", "idle-timeout", "retransmit-limit"]);
 
 /**
+ * What `closeWrite()` answers on every Pilot connection, in-process or over IPC: the protocol has no
+ * half-close (network.md §5.12), and closing sends FIN once written data is acknowledged.
+ */
+export function rejectHalfClose(): Promise<void> {
+  return Promise.reject(
+    new PilotError("transport_half_close_unsupported", "half-close is not supported", {
+      hint: "close() sends FIN once written data is acknowledged",
+    }),
+  );
+}
+
+/**
  * A stream connection over the overlay.
  *
  * @example
@@ -161,11 +173,7 @@ export class OverlayConn implements Disposable {
 
   /** Not supported (see the module note): the protocol has no half-close. */
   closeWrite(): Promise<void> {
-    return Promise.reject(
-      new PilotError("transport_half_close_unsupported", "half-close is not supported", {
-        hint: "close() sends FIN once written data is acknowledged",
-      }),
-    );
+    return rejectHalfClose();
   }
 
   /**

@@ -62,7 +62,7 @@ export { StreamSender } from "./sender.ts";
 export type { SenderHooks, TimerOutcome, TransmitKind } from "./sender.ts";
 export { Stack } from "./stack.ts";
 export type { PacketSink, PingOptions, StackDialOptions, StackEventName, StackOptions } from "./stack.ts";
-export { OverlayConn } from "./conn.ts";
+export { OverlayConn, rejectHalfClose } from "./conn.ts";
 export { OverlayListener } from "./listener.ts";
 export type { Listener, OverlayAddr } from "./listener.ts";
 export type { Datagram } from "./datagram.ts";
