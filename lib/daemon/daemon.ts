@@ -24,7 +24,7 @@ import { decodePacket } from "../protocol/packet.ts";
 import { lookup, resolve } from "../registry/mod.ts";
 import { Stack } from "../transport/mod.ts";
 import { Tunnel } from "../tunnel/mod.ts";
-import { isWebhookEventName, WebhookClient, type WebhookData } from "../webhook/mod.ts";
+import { WebhookClient, type WebhookData } from "../webhook/mod.ts";
 import type { DaemonConfig } from "./config.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { type EmbeddedServers, startEmbeddedServers } from "./embedded.ts";
@@ -154,8 +154,7 @@ export class Daemon implements AsyncDisposable {
       cleanup.push(() => webhook.close());
       // Every part reports its events by name; the webhook client knows which names are webhooks.
       const emit = (event: string, data?: WebhookData) => {
-        // The parts speak §8/§10.8 event names with their data already shaped; the client checks the name.
-        if (isWebhookEventName(event)) webhook.emit(event, data as never);
+        webhook.emitNamed(event, data);
         log.debug("event", { event, ...data });
       };
       const tunnel = new Tunnel({
@@ -173,7 +172,7 @@ export class Daemon implements AsyncDisposable {
           if (packet.src.node === link.nodeId || fromNode === link.nodeId) return;
           link.stack?.receive(packet, fromNode);
         },
-        onEvent: (name, data) => emit(name, data as WebhookData),
+        onEvent: (name, data) => emit(name, data),
         resolvePeer: async (nodeId, signal) => {
           const plane = required(link.plane);
           // The tunnel words a failure as "resolve node N: <registry error>" (control.md §9.2).

@@ -17,7 +17,12 @@ import { NULL_LOGGER } from "../log.ts";
 import type { Logger } from "../log.ts";
 import { encodeWebhookBody } from "./body.ts";
 import { type DispatchCounters, Dispatcher } from "./_dispatcher.ts";
-import type { WebhookData, WebhookEventData, WebhookEventName } from "./events.ts";
+import {
+  isWebhookEventName,
+  type WebhookData,
+  type WebhookEventData,
+  type WebhookEventName,
+} from "./events.ts";
 import { wallClockNs } from "./timestamp.ts";
 
 /** Queue capacity of the reference (§10.8). */
@@ -118,11 +123,23 @@ export class WebhookClient implements AsyncDisposable {
    * most every 10 s) when the queue is full.
    */
   emit<N extends WebhookEventName>(event: N, data?: WebhookEventData[N]): void {
+    this.#queue(event, toWebhookData(data));
+  }
+
+  /**
+   * The same for an event named at run time (the daemon's parts report §8/§10.8 events by name):
+   * a name outside the webhook table is ignored.
+   */
+  emitNamed(event: string, data?: WebhookData): void {
+    if (isWebhookEventName(event)) this.#queue(event, data);
+  }
+
+  #queue(event: WebhookEventName, data: WebhookData | undefined): void {
     const dispatcher = this.#current;
     if (dispatcher === undefined) return;
     let body: string;
     try {
-      body = encodeWebhookBody(event, this.#options.nodeId(), this.#clock(), toWebhookData(data));
+      body = encodeWebhookBody(event, this.#options.nodeId(), this.#clock(), data);
     } catch (err) {
       this.#encodeErrors += 1;
       this.#logger.warn("webhook event not encodable", { event, error: errorText(err) });
