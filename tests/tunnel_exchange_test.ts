@@ -82,3 +82,26 @@ Deno.test("tunnel: strict mode (no plaintext fallback) holds packets until the k
   assert.ok(b.packets.items.every((p) => p.encrypted));
   assert.equal(a.tunnel.stats().framesOut.PILT, 0);
 });
+
+Deno.test("tunnel: small frames sealed and opened at once keep their place among bulk frames", async () => {
+  await using net = new TestNetwork();
+  const a = net.add(1);
+  const b = net.add(2);
+  await a.tunnel.send(2, testPacket(1, 2, 0));
+  await a.events.waitFor((e) => e.some((x) => x.name === TUNNEL_EVENTS.established), "a established");
+  await b.packets.waitFor((p) => p.some((x) => x.encrypted), "keys in use at b");
+  // Alternating sizes on both sides of the synchronous-crypto limit, none awaited before the next, so
+  // small frames are sealed while bulk seals are still in flight (and opened while opens are).
+  const sizes = [4000, 12, 4000, 4000, 30, 1024, 1025, 8, 4000, 2];
+  const sends: Promise<void>[] = [];
+  for (let seq = 1; seq <= 40; seq++) {
+    const size = sizes[seq % sizes.length];
+    sends.push(a.tunnel.send(2, testPacket(1, 2, seq, new Uint8Array(size).fill(seq))));
+  }
+  await Promise.all(sends);
+  await b.packets.waitFor((p) => p.filter((x) => x.seq >= 1).length === 40, "40 packets at b");
+  const data = b.packets.items.filter((x) => x.seq >= 1);
+  assert.deepEqual(data.map((x) => x.seq), [...Array(40).keys()].map((i) => i + 1), "order kept");
+  assert.ok(data.every((x) => x.encrypted && x.payload.byteLength === sizes[x.seq % sizes.length]));
+  assert.ok(data.every((x) => x.payload.every((byte) => byte === x.seq)));
+});

@@ -17,11 +17,12 @@ import {
   deriveTunnelKeyFromPeer,
   ReplayWindow,
   type SealedFrame,
+  TAG_SIZE,
   TunnelCipher,
   type TunnelKeyPair,
 } from "../crypto/mod.ts";
 import { readNonceCounter, readNoncePrefix } from "../protocol/mod.ts";
-import { RETIRED_HISTORY } from "./constants.ts";
+import { RETIRED_HISTORY, SYNC_CRYPTO_MAX_BYTES } from "./constants.ts";
 
 /** A replay verdict, plus `retired` for a frame under a prefix the peer has abandoned. */
 export type ReceiveVerdict = "ok" | "replay" | "too_old" | "retired";
@@ -108,6 +109,25 @@ export class PeerCrypto {
     if (x25519.byteLength !== this.peerX25519.byteLength) return false;
     for (let i = 0; i < x25519.byteLength; i++) if (x25519[i] !== this.peerX25519[i]) return false;
     return true;
+  }
+
+  /**
+   * Seals a small packet (ACKs, pings, control frames) at once with `node:crypto`; `undefined` for a
+   * larger one, which goes to {@linkcode PeerCrypto.seal}. Both take the counter at call time.
+   */
+  sealNow(packet: Uint8Array): SealedFrame | undefined {
+    return packet.byteLength <= SYNC_CRYPTO_MAX_BYTES ? this.cipher.sealSync(packet) : undefined;
+  }
+
+  /**
+   * Opens a small frame at once; `undefined` for a larger one (use {@linkcode PeerCrypto.open}).
+   *
+   * @throws {PilotError} `crypto_auth_failed` as `TunnelCipher.openSync`.
+   */
+  openNow(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+    return sealed.byteLength <= SYNC_CRYPTO_MAX_BYTES + TAG_SIZE
+      ? this.cipher.openSync(nonce, sealed)
+      : undefined;
   }
 
   /** Seals one packet; the counter is taken now, so call in send order. */

@@ -193,8 +193,25 @@ export class ReceivePath {
     const nonce = bytes.subarray(8, PILS_HEADER_SIZE);
     const verdict = crypto.replay.check(nonce);
     if (verdict !== "ok") return this.#replayed(node, nonce, verdict);
+    const sealed = bytes.subarray(PILS_HEADER_SIZE);
+    let now: Uint8Array | undefined;
+    let failed = false;
+    try {
+      now = crypto.openNow(nonce, sealed);
+    } catch {
+      failed = true;
+    }
+    if ((now !== undefined || failed) && this.#opens.size === 0) {
+      // A small frame opened at once is handed on in this turn unless earlier opens are pending.
+      this.#deliverOpened({ node, crypto, nonce, from, relayed, plaintext: now });
+      return;
+    }
     const nonceCopy = nonce.slice();
-    const opening = crypto.open(nonce, bytes.subarray(PILS_HEADER_SIZE));
+    if (now !== undefined || failed) {
+      this.#opens.push(Promise.resolve({ node, crypto, nonce: nonceCopy, from, relayed, plaintext: now }));
+      return;
+    }
+    const opening = crypto.open(nonce, sealed);
     this.#opens.push(opening.then(
       (plaintext) => ({ node, crypto, nonce: nonceCopy, from, relayed, plaintext }),
       () => ({ node, crypto, nonce: nonceCopy, from, relayed, plaintext: undefined }),

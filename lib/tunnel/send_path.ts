@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { SealedFrame } from "../crypto/mod.ts";
 import { PilotError } from "../errors.ts";
 import { splitHostPort } from "../flags/mod.ts";
 import { sameUdpAddr, type UdpAddr } from "../net/mod.ts";
@@ -228,18 +229,31 @@ export class SendPath {
       this.#window.release();
       return Promise.reject(new PilotError("tunnel_no_tunnel", `no tunnel to node ${entry.nodeId}`));
     }
-    const sealing = crypto.seal(packet);
+    let now: SealedFrame | undefined;
+    try {
+      now = crypto.sealNow(packet);
+    } catch (error) {
+      this.#window.release();
+      return Promise.reject(error);
+    }
+    // A small packet sealed at once skips the pipeline unless earlier seals are still pending.
+    if (now !== undefined && this.#seals.size === 0) {
+      return this.#output(entry, this.#pilsFrame(now), "PILS").finally(() => this.#window.release());
+    }
+    const sealing = now === undefined ? crypto.seal(packet) : Promise.resolve(now);
     return new Promise<void>((resolve, reject) => {
       this.#seals.push(sealing.then(
-        (sealed) => {
-          const frame = new Uint8Array(PILS_HEADER_SIZE + sealed.sealed.byteLength);
-          encodePilsHeader(this.#ctx.nodeId ?? 0, sealed.nonce, frame);
-          frame.set(sealed.sealed, PILS_HEADER_SIZE);
-          return { entry, frame, error: undefined, resolve, reject };
-        },
+        (sealed) => ({ entry, frame: this.#pilsFrame(sealed), error: undefined, resolve, reject }),
         (error) => ({ entry, frame: undefined, error, resolve, reject }),
       ));
     });
+  }
+
+  #pilsFrame(sealed: SealedFrame): Uint8Array {
+    const frame = new Uint8Array(PILS_HEADER_SIZE + sealed.sealed.byteLength);
+    encodePilsHeader(this.#ctx.nodeId ?? 0, sealed.nonce, frame);
+    frame.set(sealed.sealed, PILS_HEADER_SIZE);
+    return frame;
   }
 
   #sendSealed(job: SealJob): void {
