@@ -25,7 +25,7 @@ import { EphemeralPorts } from "./ephemeral_ports.ts";
 import type { PortUse } from "./ephemeral_ports.ts";
 import { assertNever } from "./state.ts";
 import type { EndReason } from "./state.ts";
-import { SynLimiter } from "./syn_limiter.ts";
+import { SynLimiter, type SynVerdict } from "./syn_limiter.ts";
 
 /** Names of the events the transport raises (§8). */
 export type TransportEventName =
@@ -78,6 +78,11 @@ interface Listener {
   queue: Connection[];
 }
 
+/** Accepted, never-answered connections one source may hold and still open more without a token. */
+export const UNCONFIRMED_FREE_PER_SOURCE = 8;
+/** ... and all sources together. */
+export const UNCONFIRMED_FREE_TOTAL = 64;
+
 /** All stream connections and listeners of one daemon. Not safe for shared use. */
 export class ConnectionTable {
   readonly localAddress: Address;
@@ -91,6 +96,9 @@ export class ConnectionTable {
   #actions: TransportAction[] = [];
   #nextId = 1;
   #admitSyn: ConnectionTableOptions["admitSyn"];
+  /** Accepted connections that have heard nothing from the peer since its SYN, with the source node. */
+  #unconfirmed = new Map<Connection, number>();
+  #unconfirmedBySource = new Map<number, number>();
 
   constructor(options: ConnectionTableOptions, nowMs: number) {
     this.localAddress = options.localAddress;
@@ -158,7 +166,10 @@ export class ConnectionTable {
       return;
     }
     // Unknown connections are ignored silently, without RST (§5.3).
-    this.#connections.get(tupleKey(packet.dstPort, packet.src, packet.srcPort))?.receive(packet, nowMs);
+    const conn = this.#connections.get(tupleKey(packet.dstPort, packet.src, packet.srcPort));
+    if (conn === undefined) return;
+    if (this.#unconfirmed.size > 0) this.#confirm(conn); // the peer answered our SYN|ACK
+    conn.receive(packet, nowMs);
   }
 
   /** The earliest deadline of any connection. */
@@ -217,11 +228,7 @@ export class ConnectionTable {
       this.#sendRstFor(syn);
       return;
     }
-    // Our own SYNs never come from the network (the daemon delivers them in-process and drops forged
-    // ones), so they are not a flood to limit: local tools may open connections to us as fast as they like.
-    const verdict = syn.src.node === this.localAddress.node
-      ? "admit"
-      : this.#limiter.admit(syn.src.node, nowMs);
+    const verdict = this.#admission(syn.src.node, nowMs);
     if (verdict === "global-limit") {
       // Steps 3–4: dropped silently, no RST (no amplification).
       this.#event("security.syn_rate_limited", { src_addr: formatAddress(syn.src), src_port: syn.srcPort });
@@ -245,6 +252,10 @@ export class ConnectionTable {
     this.#event("conn.syn_received", fields);
     const remote = { address: syn.src, port: syn.srcPort };
     const conn = this.#open(key, syn.dstPort, remote, (o) => Connection.accept(syn, o, nowMs));
+    if (syn.src.node !== this.localAddress.node) {
+      this.#unconfirmed.set(conn, syn.src.node);
+      this.#unconfirmedBySource.set(syn.src.node, (this.#unconfirmedBySource.get(syn.src.node) ?? 0) + 1);
+    }
     this.#event("conn.established", fields);
     if (listener.queue.length >= this.#config.acceptQueue) {
       conn.abort("accept-queue-full"); // step 9: the peer sees SYN|ACK, then RST
@@ -252,6 +263,35 @@ export class ConnectionTable {
     }
     listener.queue.push(conn);
     this.#actions.push({ type: "incoming", port: syn.dstPort });
+  }
+
+  /**
+   * §5.5 steps 3–4 with one change of ours. The reference drops every SYN the buckets have no token
+   * for, so a client that opens one connection per message cannot pass 10 per second. Here the buckets
+   * are still charged for every SYN, but one they refuse is admitted anyway while its source has fewer
+   * than {@linkcode UNCONFIRMED_FREE_PER_SOURCE} accepted connections that never sent a packet after
+   * their SYN, and the daemon fewer than {@linkcode UNCONFIRMED_FREE_TOTAL}. A real client answers the
+   * SYN|ACK within a round trip, so it never meets the limit; SYNs nobody follows up meet it exactly as
+   * in the reference. Our own SYNs never come from the network (the daemon delivers them in-process and
+   * drops forged ones), so they take no token at all.
+   */
+  #admission(sourceNode: number, nowMs: number): SynVerdict {
+    if (sourceNode === this.localAddress.node) return "admit";
+    const verdict = this.#limiter.admit(sourceNode, nowMs);
+    if (verdict === "admit") return verdict;
+    const unanswered = this.#unconfirmedBySource.get(sourceNode) ?? 0;
+    return unanswered < UNCONFIRMED_FREE_PER_SOURCE && this.#unconfirmed.size < UNCONFIRMED_FREE_TOTAL
+      ? "admit"
+      : verdict;
+  }
+
+  #confirm(conn: Connection): void {
+    const source = this.#unconfirmed.get(conn);
+    if (source === undefined) return;
+    this.#unconfirmed.delete(conn);
+    const left = (this.#unconfirmedBySource.get(source) ?? 1) - 1;
+    if (left > 0) this.#unconfirmedBySource.set(source, left);
+    else this.#unconfirmedBySource.delete(source);
   }
 
   /** RST for a refused SYN: addresses and ports swapped, seq 0, ack 0, window 0 (§5.5 step 1). */
@@ -374,6 +414,7 @@ export class ConnectionTable {
   }
 
   #remove(conn: Connection): void {
+    this.#confirm(conn);
     const key = tupleKey(conn.localPort, conn.remote.address, conn.remote.port);
     if (this.#connections.get(key) === conn) this.#connections.delete(key);
     const set = this.#byLocalPort.get(conn.localPort);

@@ -2,10 +2,10 @@
 // limits, connection limits, the accept queue, and dispatch of packets to known connections only.
 
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { FLAGS } from "../protocol/mod.ts";
+import { FLAGS, formatAddress } from "../protocol/mod.ts";
 import type { Packet } from "../protocol/mod.ts";
 import { streamPacket } from "./_sim.ts";
-import { ConnectionTable } from "./connection_table.ts";
+import { ConnectionTable, UNCONFIRMED_FREE_PER_SOURCE, UNCONFIRMED_FREE_TOTAL } from "./connection_table.ts";
 import type { TransportAction } from "./connection_table.ts";
 
 const US = { network: 0, node: 1 };
@@ -130,20 +130,50 @@ Deno.test("table: 15 SYNs at once from one node admit 10; a second later 3 more 
 });
 
 Deno.test("table: the global SYN bucket drops silently and raises security.syn_rate_limited", () => {
-  const table = new ConnectionTable({ localAddress: US, config: { synRateLimit: 5 } }, 0);
+  // Past 5 tokens, SYNs are still admitted while fewer than 64 accepted connections in all never
+  // answered their SYN|ACK (UNCONFIRMED_FREE_TOTAL); from then on the bucket rules, as in the reference.
+  const table = new ConnectionTable({ localAddress: US, config: { synRateLimit: 5, acceptQueue: 1000 } }, 0);
   table.listen(1000);
-  for (let i = 0; i < 6; i++) table.receive(synFrom(10 + i, 50_000), 0);
+  for (let i = 0; i < UNCONFIRMED_FREE_TOTAL + 2; i++) table.receive(synFrom(100 + i, 50_000), 0);
   const actions = table.takeActions();
-  equal(sent(actions).length, 5, "no RST for a rate-limited SYN");
+  equal(sent(actions).length, UNCONFIRMED_FREE_TOTAL, "no RST for a rate-limited SYN");
   const limited = actions.filter((a) => a.type === "event" && a.name === "security.syn_rate_limited");
-  deepEqual(limited.map((a) => a.type === "event" && a.data), [{
-    src_addr: "0:0000.0000.000F",
-    src_port: 50_000,
-  }]);
+  deepEqual(limited.map((a) => a.type === "event" && a.data.src_addr), [
+    formatAddress({ network: 0, node: 100 + UNCONFIRMED_FREE_TOTAL }),
+    formatAddress({ network: 0, node: 101 + UNCONFIRMED_FREE_TOTAL }),
+  ]);
   table.receive(synFrom(20, 50_000), 199);
   equal(sent(table.takeActions()).length, 0, "5/s: no whole token after 199 ms");
   table.receive(synFrom(21, 50_000), 200);
   equal(sent(table.takeActions()).length, 1, "one token after 200 ms");
+});
+
+Deno.test("table: a client that answers each SYN|ACK opens connections far past the SYN buckets", () => {
+  const table = new ConnectionTable({ localAddress: US, config: { acceptQueue: 1000 } }, 0);
+  table.listen(1000);
+  let admitted = 0;
+  for (let i = 0; i < 500; i++) {
+    table.receive(synFrom(2, 50_000 + i), 0);
+    const synAck = sent(table.takeActions()).find((p) => p.flags === (FLAGS.SYN | FLAGS.ACK));
+    if (synAck === undefined) continue;
+    admitted++;
+    table.receive(
+      streamPacket({
+        flags: FLAGS.ACK,
+        src: PEER,
+        dst: US,
+        srcPort: 50_000 + i,
+        dstPort: 1000,
+        seq: 1,
+        ack: 1,
+      }),
+      0,
+    );
+  }
+  equal(admitted, 500, "the 10/s per-source and 100/s global buckets did not cap a real client");
+  // The same source then stops answering: the buckets are empty, so only the free handful gets in.
+  for (let i = 0; i < 20; i++) table.receive(synFrom(2, 60_000 + i), 0);
+  equal(sent(table.takeActions()).length, UNCONFIRMED_FREE_PER_SOURCE);
 });
 
 Deno.test("table: the 65th connection waiting for accept gets SYN|ACK then RST", () => {
