@@ -11,6 +11,7 @@
 
 import { ENV_VARS, UNSTABLE_FLAGS } from "../lib/permissions.ts";
 import { printLine } from "./_out.ts";
+import { PROC_READER } from "./bench/_proc_usage.ts";
 import { TEST_TEMP_ROOT } from "./run_tests.ts";
 
 async function run(args: string[], env: Record<string, string>): Promise<number> {
@@ -31,7 +32,9 @@ async function main(): Promise<number> {
     "--allow-net",
     `--allow-read=${repo},${runDir}`,
     `--allow-write=${runDir}`,
-    `--allow-run=${Deno.execPath()}`,
+    // PROC_READER: Deno reads nothing under /proc without --allow-all, and the idle-daemon CPU figure
+    // needs /proc/<pid>/stat (see bench/_proc_usage.ts).
+    `--allow-run=${Deno.execPath()},${PROC_READER}`,
     `--allow-env=${[...ENV_VARS, "TMPDIR", "PILOT_TEST_TMP"].join(",")}`,
   ];
   const env = { TMPDIR: runDir, PILOT_TEST_TMP: runDir };
