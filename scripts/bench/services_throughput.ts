@@ -4,30 +4,38 @@
  *
  * - send-file (data exchange, port 1001) of 100 MB, and of 1 GB when asked: MB/s and the peak RSS of
  *   both daemons, next to raw UDP one-way throughput at the tunnel's encrypted datagram size.
- * - send-message round trips per second, one overlay connection per message and all on one, next to
- *   loopback TCP request/response to another process the same two ways. One connection per message
- *   runs into the per-source SYN limit of network.md §5.5.1 (10 per second; a dropped SYN is resent
- *   after 1 s), which the p95 shows.
+ * - send-message round trips per second through the SDK's `connect()` client (`PilotClient`, which
+ *   opens an IPC session per dialled connection), one overlay connection per message and all on one,
+ *   next to loopback TCP request/response to another process the same two ways. Each is the median of
+ *   `--runs=N` runs (default 5, `_runs.ts`), a run being up to 2,000 messages or 2 s, whichever ends
+ *   first, so a run at the issue's target (≥ 2,000/s one connection per message, judged here) takes
+ *   about a second and a slower one still ends. One connection per message can run into the per-source
+ *   SYN admission of network.md §5.5.1 (10 per second; a dropped SYN is resent after 1 s), which the
+ *   p95 shows.
  * - event fan-out (port 1002) to 100 subscribers: events delivered per second summed over all
  *   subscribers, next to the same bytes fanned out over 100 loopback TCP connections by another process.
  *
  * The 1 GB run is opt-in (minutes, and 2 GB of disk): pass `--1gb`, or set `PILOT_BENCH_1GB=1` where
  * the variable is readable (`deno task bench` grants only the programs' own variables, so there run
- * this file through the bench task: `deno task bench services_throughput -- --1gb`).
+ * this file through the bench task: `deno task bench services_throughput -- --1gb`). send-file and the
+ * fan-out run once each: they have no target of their own, and five runs of each would take minutes.
  *
  * @module
  */
 
 import { dialStream, IpcClient } from "../../lib/ipc/mod.ts";
+import { connect, type PilotClient } from "../../lib/sdk/mod.ts";
 import { type Address, parseAddress } from "../../lib/protocol/mod.ts";
 import { sendFile, sendMessage } from "../../lib/services/data_exchange/mod.ts";
 import { encodeEvent, subscribe } from "../../lib/services/event_stream/mod.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
 import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
+import { atLeast, printComparison, repeatInRounds, runCount } from "./_runs.ts";
 
 const MB = 1024 * 1024;
-const MESSAGES = 200;
+const MESSAGES = 2000;
+const MESSAGE_RUN_BUDGET_MS = 2000;
 const SUBSCRIBERS = 100;
 const EVENTS = 200;
 const EVENT_PAYLOAD = 64;
@@ -101,37 +109,39 @@ async function fileSend(a: TestDaemon, b: TestDaemon, size: number, dir: string)
   }
 }
 
-/** Round trips per second and the median and 95th percentile of one, in ms. */
-interface Rate {
-  perSecond: number;
-  medianMs: number;
-  p95Ms: number;
+/**
+ * One run of request/response exchanges: up to `MESSAGES`, or until `MESSAGE_RUN_BUDGET_MS` has passed.
+ * Resolves with round trips per second and appends each exchange's time (ms) to `times`.
+ */
+async function exchangeRun(exchange: (i: number) => Promise<void>, times: number[]): Promise<number> {
+  const start = performance.now();
+  let done = 0;
+  while (done < MESSAGES && performance.now() - start < MESSAGE_RUN_BUDGET_MS) {
+    const begin = performance.now();
+    await exchange(done);
+    times.push(performance.now() - begin);
+    done++;
+  }
+  return done / ((performance.now() - start) / 1000);
 }
 
-/** `MESSAGES` send-messages, each on its own connection or all on one. */
-async function messageRate(a: TestDaemon, b: Address, oneConnection: boolean): Promise<Rate> {
-  await using ipc = await IpcClient.connect(a.socket);
-  const shared = oneConnection ? await dialStream(ipc, b, 1001) : undefined;
-  const samples: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < MESSAGES; i++) {
-    const begin = performance.now();
-    const conn = shared ?? await dialStream(ipc, b, 1001);
-    const reply = await sendMessage(conn, { type: "text", data: `bench message ${i}` });
-    if (reply.ack === undefined) throw new Error(`message ${i} got no ACK`);
-    if (shared === undefined) {
-      conn.close();
-      await conn.closed;
-    }
-    samples.push(performance.now() - begin);
+/** One run of send-messages through the SDK client, each on its own connection or all on one. */
+async function messageRun(pilot: PilotClient, b: Address, oneConnection: boolean, times: number[]) {
+  const shared = oneConnection ? await pilot.dial(b, 1001) : undefined;
+  try {
+    return await exchangeRun(async (i) => {
+      const conn = shared ?? await pilot.dial(b, 1001);
+      const reply = await sendMessage(conn, { type: "text", data: `bench message ${i}` });
+      if (reply.ack === undefined) throw new Error(`message ${i} got no ACK`);
+      if (shared === undefined) {
+        conn.close();
+        await conn.closed;
+      }
+    }, times);
+  } finally {
+    shared?.close();
+    await shared?.closed;
   }
-  shared?.close();
-  await shared?.closed;
-  return {
-    perSecond: MESSAGES / ((performance.now() - start) / 1000),
-    medianMs: percentile(samples, 0.5),
-    p95Ms: percentile(samples, 0.95),
-  };
 }
 
 /** Publishes warm-up events until every subscriber has one, then `EVENTS` events; deliveries per second. */
@@ -226,30 +236,52 @@ async function readExactly(conn: Deno.Conn, size: number): Promise<void> {
 }
 
 /** The same exchanges over loopback TCP to the peer process. */
-async function rawMessageRate(peer: TcpPeer, oneConnection: boolean): Promise<Rate> {
+async function rawMessageRun(peer: TcpPeer, oneConnection: boolean, times: number[]): Promise<number> {
   const shared = oneConnection ? await peer.connect() : undefined;
   if (shared !== undefined) await shared.write(new Uint8Array([0x52]));
-  const samples: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < MESSAGES; i++) {
-    const begin = performance.now();
-    const body = new TextEncoder().encode(`bench message ${i}`);
-    const request = new Uint8Array(8 + body.byteLength);
-    new DataView(request.buffer).setUint32(0, 1);
-    new DataView(request.buffer).setUint32(4, body.byteLength);
-    request.set(body, 8);
-    const conn = shared ?? await peer.connect();
-    await conn.write(shared === undefined ? new Uint8Array([0x52, ...request]) : request);
-    await readExactly(conn, 11);
-    if (shared === undefined) conn.close();
-    samples.push(performance.now() - begin);
+  try {
+    return await exchangeRun(async (i) => {
+      const body = new TextEncoder().encode(`bench message ${i}`);
+      const request = new Uint8Array(8 + body.byteLength);
+      new DataView(request.buffer).setUint32(0, 1);
+      new DataView(request.buffer).setUint32(4, body.byteLength);
+      request.set(body, 8);
+      const conn = shared ?? await peer.connect();
+      await conn.write(shared === undefined ? new Uint8Array([0x52, ...request]) : request);
+      await readExactly(conn, 11);
+      if (shared === undefined) conn.close();
+    }, times);
+  } finally {
+    shared?.close();
   }
-  shared?.close();
-  return {
-    perSecond: MESSAGES / ((performance.now() - start) / 1000),
-    medianMs: percentile(samples, 0.5),
-    p95Ms: percentile(samples, 0.95),
-  };
+}
+
+/** Median and p95 of every exchange of every run, in ms. */
+function latencies(times: number[]): string {
+  return `median ${fmt(percentile(times, 0.5), 2)} ms, p95 ${fmt(percentile(times, 0.95), 2)} ms`;
+}
+
+async function messageRates(pilot: PilotClient, b: Address, peer: TcpPeer, runs: number): Promise<void> {
+  for (const oneConnection of [false, true]) {
+    const ourTimes: number[] = [];
+    const rawTimes: number[] = [];
+    const [ours, raw] = await repeatInRounds(runs, [
+      () => messageRun(pilot, b, oneConnection, ourTimes),
+      () => rawMessageRun(peer, oneConnection, rawTimes),
+    ]);
+    const how = oneConnection ? "all on one connection" : "one connection each";
+    printComparison({
+      label: `send-message through the SDK, ${how} (${ourTimes.length} messages in ${runs} runs; ${
+        latencies(ourTimes)
+      })`,
+      ours,
+      unit: { name: "round trips/s", digits: 1 },
+      baselineLabel: `raw TCP (${latencies(rawTimes)})`,
+      baseline: raw,
+      ratio: "percent",
+      bounds: oneConnection ? undefined : [atLeast(2000, "≥ 2,000/s")],
+    });
+  }
 }
 
 async function rawFanOut(peer: TcpPeer): Promise<number> {
@@ -302,19 +334,9 @@ try {
         } MB`,
     );
   }
-  for (const oneConnection of [false, true]) {
-    const ours = await messageRate(a, target, oneConnection);
-    const raw = await rawMessageRate(peer, oneConnection);
-    const how = oneConnection ? "all on one connection" : "one connection each";
-    printLine(
-      `send-message, ${MESSAGES} messages, ${how}: ${fmt(ours.perSecond)} round trips/s ` +
-        `(median ${fmt(ours.medianMs, 2)} ms, p95 ${fmt(ours.p95Ms, 2)} ms); raw TCP ${
-          fmt(raw.perSecond)
-        }/s ` +
-        `(median ${fmt(raw.medianMs, 3)} ms, p95 ${fmt(raw.p95Ms, 3)} ms) (${
-          ratio(ours.perSecond, raw.perSecond)
-        })`,
-    );
+  {
+    await using pilot = await connect({ socket: a.socket });
+    await messageRates(pilot, target, peer, runCount());
   }
   const events = await fanOut(a, target);
   const rawEvents = await rawFanOut(peer);
