@@ -26,8 +26,11 @@ import type { EndReason } from "./state.ts";
 export interface ConnDriver {
   /** The stack's clock in ms. */
   now(): number;
-  /** Performs the actions the connection table produced; call after every call into the connection. */
-  flush(): void;
+  /**
+   * Performs the actions the connection table produced; call after every call into a connection, with
+   * that connection (its deadlines may have moved). Without one, every connection's deadline is read.
+   */
+  flush(touched?: Connection): void;
   /** `undefined` when the outgoing packet queue has room, else a promise that resolves once it has. */
   outgoingRoom(): Promise<void> | undefined;
 }
@@ -145,7 +148,7 @@ export class OverlayConn implements Disposable {
       }
       // Offered even when the buffer looks full: a short write is what arms the `writable` signal.
       const taken = this.#conn.write(bytes, this.#driver.now());
-      this.#driver.flush();
+      this.#driver.flush(this.#conn);
       if (taken > 0) return taken;
       await this.#waitWrite();
     }
@@ -185,7 +188,7 @@ export class OverlayConn implements Disposable {
     this.#closed = true;
     this.#chunks = [];
     this.#conn.close(this.#driver.now());
-    this.#driver.flush();
+    this.#driver.flush(this.#conn);
     this.#wake();
   }
 
@@ -258,7 +261,7 @@ export class OverlayConn implements Disposable {
 
   #consumed(bytes: number): void {
     this.#conn.consumed(bytes, this.#driver.now());
-    this.#driver.flush();
+    this.#driver.flush(this.#conn);
   }
 
   #waitRead(): Promise<void> {

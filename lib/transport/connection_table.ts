@@ -99,6 +99,8 @@ export class ConnectionTable {
   /** Accepted connections that have heard nothing from the peer since its SYN, with the source node. */
   #unconfirmed = new Map<Connection, number>();
   #unconfirmedBySource = new Map<number, number>();
+  #touched = new Set<Connection>();
+  #scanAll = true;
 
   constructor(options: ConnectionTableOptions, nowMs: number) {
     this.localAddress = options.localAddress;
@@ -134,7 +136,10 @@ export class ConnectionTable {
     const listener = this.#listeners.get(port);
     if (listener === undefined) return;
     this.#listeners.delete(port);
-    for (const conn of listener.queue.splice(0)) conn.close(nowMs, { force: true });
+    for (const conn of listener.queue.splice(0)) {
+      conn.close(nowMs, { force: true });
+      this.#touched.add(conn);
+    }
   }
 
   /** Takes the oldest connection waiting on `port`, if any. */
@@ -168,8 +173,40 @@ export class ConnectionTable {
     // Unknown connections are ignored silently, without RST (§5.3).
     const conn = this.#connections.get(tupleKey(packet.dstPort, packet.src, packet.srcPort));
     if (conn === undefined) return;
+    this.#touched.add(conn);
     if (this.#unconfirmed.size > 0) this.#confirm(conn); // the peer answered our SYN|ACK
     conn.receive(packet, nowMs);
+  }
+
+  /** Notes that `conn` was called into from outside the table, so its deadlines may have moved. */
+  touch(conn: Connection): void {
+    this.#touched.add(conn);
+  }
+
+  /**
+   * The earliest deadline among the connections touched since the last call (`complete: false`), or
+   * of all connections after a timer run, a shutdown or `touchAll` (`complete: true`). Reading only
+   * the touched ones keeps the cost per packet flat however many connections are open; a deadline
+   * that moved later is caught when the armed timer fires early and everything is read again.
+   */
+  changedDeadline(): { deadline: number | undefined; complete: boolean } {
+    if (this.#scanAll) {
+      this.#scanAll = false;
+      this.#touched.clear();
+      return { deadline: this.nextDeadline(), complete: true };
+    }
+    let deadline: number | undefined;
+    for (const conn of this.#touched) {
+      const t = conn.nextDeadline();
+      if (t !== undefined && (deadline === undefined || t < deadline)) deadline = t;
+    }
+    this.#touched.clear();
+    return { deadline, complete: false };
+  }
+
+  /** Makes the next {@linkcode ConnectionTable.changedDeadline} read every connection. */
+  touchAll(): void {
+    this.#scanAll = true;
   }
 
   /** The earliest deadline of any connection. */
@@ -184,6 +221,7 @@ export class ConnectionTable {
 
   /** Runs the timers of every connection that is due. */
   onTimer(nowMs: number): void {
+    this.#scanAll = true;
     for (const conn of [...this.#connections.values()]) {
       const t = conn.nextDeadline();
       if (t !== undefined && t <= nowMs) conn.onTimer(nowMs);
@@ -199,6 +237,7 @@ export class ConnectionTable {
 
   /** Daemon shutdown (§5.14): FIN to every open connection, then all are removed; listeners too. */
   shutdown(nowMs: number): void {
+    this.#scanAll = true;
     for (const conn of [...this.#connections.values()]) conn.shutdown(nowMs);
     this.#listeners.clear();
   }
@@ -368,6 +407,7 @@ export class ConnectionTable {
     const conn = create(options);
     holder.conn = conn;
     this.#add(key, conn);
+    this.#touched.add(conn);
     return conn;
   }
 

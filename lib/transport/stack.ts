@@ -129,7 +129,11 @@ export class Stack implements AsyncDisposable {
     this.#timer = new DeadlineTimer(() => this.#onTimer());
     this.#driver = {
       now: this.#now,
-      flush: () => this.#flush(),
+      flush: (touched) => {
+        if (touched === undefined) this.#table.touchAll();
+        else this.#table.touch(touched);
+        this.#flush();
+      },
       outgoingRoom: () => this.#closed ? undefined : this.#out.room(),
     };
     this.#records = new ConnRecords(this.#driver);
@@ -337,7 +341,11 @@ export class Stack implements AsyncDisposable {
     } finally {
       this.#flushing = false;
     }
-    if (!this.#closed) this.#timer.update(this.#table.nextDeadline(), this.#now());
+    if (this.#closed) return;
+    const { deadline, complete } = this.#table.changedDeadline();
+    // Only a complete reading may clear the timer: the touched connections may have no deadline
+    // while others do.
+    if (complete || deadline !== undefined) this.#timer.update(deadline, this.#now());
   }
 
   #perform(action: TransportAction): void {

@@ -73,8 +73,9 @@ export class ConnRecords {
       if (error === undefined || record.dial !== dial) return;
       record.dial = undefined;
       dial.reject(synError(error));
-      refind()?.close(this.#driver.now());
-      this.#driver.flush();
+      const again = refind();
+      again?.close(this.#driver.now());
+      this.#driver.flush(again);
     };
   }
 
@@ -113,7 +114,7 @@ export class ConnRecords {
         record.dial = undefined;
         dial.reject(error);
         conn.close(this.#driver.now());
-        this.#driver.flush();
+        this.#driver.flush(conn);
       };
       const onAbort = () =>
         abandon(new PilotError("transport_dial_aborted", "dial aborted", { cause: signal?.reason }));
@@ -124,7 +125,7 @@ export class ConnRecords {
           options.timeoutMs,
         );
       }
-      this.#driver.flush();
+      this.#driver.flush(conn);
     });
   }
 
