@@ -9,7 +9,8 @@
  * - Q16: a duplicate SYN is answered with the original SYN|ACK (seq = ISN 0), not `send sequence − 1`,
  *   which would make a dialler skip data we already sent.
  * - Q17: `close()` sends FIN only once queued data is acknowledged (state `fin-wait`, bounded by the
- *   linger time), so close after write loses nothing. While no answer comes, our FIN is resent a few
+ *   linger time, which starts again whenever the peer acknowledges more), so close after write loses
+ *   nothing. While no answer comes, our FIN is resent a few
  *   times from TIME_WAIT. A received FIN is still not checked against the expected sequence: a peer
  *   that sends FIN has stopped retransmitting, so waiting for missing data would gain nothing.
  * - A FIN received while dialling answers FIN|ACK as the spec says and fails the dial as refused.
@@ -102,10 +103,16 @@ export class Connection {
     this.#hooks = options.hooks;
     this.#log = (options.logger ?? NULL_LOGGER).child({ conn_id: options.id });
     this.#config = resolveTransportConfig(options.config);
-    this.#sender = new StreamSender(this.#config.sendBufferBytes, {
+    this.#sender = new StreamSender(options.sendCapacity ?? this.#config.sendBufferBytes, {
       transmit: (seq, payload, kind) => this.#transmit(seq, payload, kind, this.#now),
       writable: () => this.#hooks.signal({ type: "writable" }),
-    });
+      resume: (nowMs) => {
+        // Called from another connection's processing: our deadlines move, so the driver must know.
+        this.#now = nowMs;
+        this.#hooks.touched?.();
+        this.#flush(nowMs);
+      },
+    }, options.path);
     this.#receiver = new StreamReceiver(this.#config.receiveQueueSegments, {
       ack: (payload) => this.#emitWithAck(this.#sender.sendNext, payload),
       readable: () => this.#hooks.signal({ type: "readable" }),
@@ -413,7 +420,13 @@ export class Connection {
     this.#sender.updatePeerWindow(packet.window);
     const payload = packet.payload;
     const sack = payload.byteLength > 0 ? decodeSack(payload) : undefined;
+    const ackBefore = this.#sender.lastAck;
     this.#sender.onAck(packet.ack, payload.byteLength === 0 || sack !== undefined, sack, nowMs);
+    // The linger bounds a close that makes no progress: while the peer keeps acknowledging our queued
+    // data it is still taking it, so the wait starts again (a busy path is not a dead one).
+    if (this.#lingerDeadline !== undefined && this.#sender.lastAck !== ackBefore) {
+      this.#lingerDeadline = nowMs + this.#config.closeLingerMs;
+    }
     // A valid SACK option is never data (§5.3 rule 5); Q4 is avoided on our sending side.
     if (sack === undefined && payload.byteLength > 0) this.#receiver.onData(packet.seq, payload, nowMs);
     this.#flush(nowMs);
@@ -519,7 +532,7 @@ export class Connection {
   }
 
   #enterTimeWait(nowMs: number, sentFin: boolean): void {
-    this.#sender.clear(); // Q17: after a FIN nothing more is sent or retransmitted
+    this.#sender.clear(this.#now); // Q17: after a FIN nothing more is sent or retransmitted
     this.#receiver.stop();
     this.#lingerDeadline = undefined;
     this.#syn = undefined;
@@ -535,7 +548,7 @@ export class Connection {
 
   #finish(reason: EndReason): void {
     if (this.#state === "closed") return;
-    this.#sender.clear();
+    this.#sender.clear(this.#now);
     this.#receiver.stop();
     this.#syn = undefined;
     this.#lingerDeadline = undefined;

@@ -25,6 +25,7 @@ import { EphemeralPorts } from "./ephemeral_ports.ts";
 import type { PortUse } from "./ephemeral_ports.ts";
 import { assertNever } from "./state.ts";
 import type { EndReason } from "./state.ts";
+import { PathBudget } from "./path_budget.ts";
 import { SynLimiter, type SynVerdict } from "./syn_limiter.ts";
 
 /** Names of the events the transport raises (§8). */
@@ -78,10 +79,18 @@ interface Listener {
   queue: Connection[];
 }
 
-/** Accepted, never-answered connections one source may hold and still open more without a token. */
-export const UNCONFIRMED_FREE_PER_SOURCE = 8;
+/** What the send buffers of all connections together aim to stay under (see `#sendShare`). */
+export const SEND_BUFFERS_TOTAL_BYTES = 64 * 1024 * 1024;
+/** The smallest send buffer a connection gets however many are open: 16 segments. */
+export const SEND_BUFFER_MIN_BYTES = 64 * 1024;
+
+/**
+ * Accepted, never-answered connections one source may hold and still open more without a token: an
+ * application that dials many streams at once sends its SYNs before any SYN|ACK is answered.
+ */
+export const UNCONFIRMED_FREE_PER_SOURCE = 64;
 /** ... and all sources together. */
-export const UNCONFIRMED_FREE_TOTAL = 64;
+export const UNCONFIRMED_FREE_TOTAL = 256;
 
 /** All stream connections and listeners of one daemon. Not safe for shared use. */
 export class ConnectionTable {
@@ -100,6 +109,8 @@ export class ConnectionTable {
   #unconfirmed = new Map<Connection, number>();
   #unconfirmedBySource = new Map<number, number>();
   #touched = new Set<Connection>();
+  /** One in-flight budget per peer node, with the number of our connections that use it. */
+  #paths = new Map<number, { budget: PathBudget; users: number }>();
   #scanAll = true;
 
   constructor(options: ConnectionTableOptions, nowMs: number) {
@@ -387,6 +398,9 @@ export class ConnectionTable {
     const holder: { conn?: Connection } = {};
     const hooks: ConnectionHooks = {
       send: (packet) => this.#actions.push({ type: "send", packet }),
+      touched: () => {
+        if (holder.conn !== undefined) this.#touched.add(holder.conn);
+      },
       signal: (signal) => {
         if (holder.conn === undefined) {
           throw new Error(`connection signalled ${signal.type} before it existed`);
@@ -403,6 +417,8 @@ export class ConnectionTable {
       hooks,
       logger: this.#log,
       config: this.#config,
+      path: this.#joinPath(remote.address.node),
+      sendCapacity: this.#sendShare,
     };
     const conn = create(options);
     holder.conn = conn;
@@ -453,12 +469,39 @@ export class ConnectionTable {
     set.add(conn);
   }
 
+  /**
+   * Each connection's send buffer: the configured size (2 MiB) while few are open, shrinking so that
+   * all of them together stay near {@linkcode SEND_BUFFERS_TOTAL_BYTES}, never below
+   * {@linkcode SEND_BUFFER_MIN_BYTES}. A thousand connections with 2 MiB each let a daemon take in a
+   * gigabyte its peers could not yet receive.
+   */
+  #sendShare = (): number =>
+    Math.min(
+      this.#config.sendBufferBytes,
+      Math.max(
+        SEND_BUFFER_MIN_BYTES,
+        Math.floor(SEND_BUFFERS_TOTAL_BYTES / Math.max(1, this.#connections.size)),
+      ),
+    );
+
+  #joinPath(node: number): PathBudget {
+    let path = this.#paths.get(node);
+    if (path === undefined) this.#paths.set(node, path = { budget: new PathBudget(), users: 0 });
+    path.users++;
+    return path.budget;
+  }
+
+  #leavePath(node: number): void {
+    const path = this.#paths.get(node);
+    if (path !== undefined && --path.users <= 0) this.#paths.delete(node);
+  }
+
   #remove(conn: Connection): void {
     this.#confirm(conn);
     const key = tupleKey(conn.localPort, conn.remote.address, conn.remote.port);
     if (this.#connections.get(key) === conn) this.#connections.delete(key);
     const set = this.#byLocalPort.get(conn.localPort);
-    set?.delete(conn);
+    if (set?.delete(conn) === true) this.#leavePath(conn.remote.address.node); // once per connection
     if (set?.size === 0) this.#byLocalPort.delete(conn.localPort);
     const queue = this.#listeners.get(conn.localPort)?.queue;
     const at = queue?.indexOf(conn) ?? -1;

@@ -5,7 +5,15 @@ import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { FLAGS, formatAddress } from "../protocol/mod.ts";
 import type { Packet } from "../protocol/mod.ts";
 import { streamPacket } from "./_sim.ts";
-import { ConnectionTable, UNCONFIRMED_FREE_PER_SOURCE, UNCONFIRMED_FREE_TOTAL } from "./connection_table.ts";
+import {
+  ConnectionTable,
+  SEND_BUFFER_MIN_BYTES,
+  SEND_BUFFERS_TOTAL_BYTES,
+  UNCONFIRMED_FREE_PER_SOURCE,
+  UNCONFIRMED_FREE_TOTAL,
+} from "./connection_table.ts";
+import type { Connection } from "./connection.ts";
+import { SimNet } from "./_sim.ts";
 import type { TransportAction } from "./connection_table.ts";
 
 const US = { network: 0, node: 1 };
@@ -118,15 +126,17 @@ Deno.test("table: a SYN|ACK establishes the dial with ACK seq 1 and a second SYN
   equal(sent(table.takeActions()).length, 0);
 });
 
-Deno.test("table: 15 SYNs at once from one node admit 10; a second later 3 more are all admitted", () => {
-  const table = new ConnectionTable({ localAddress: US }, 0);
+Deno.test("table: SYNs nobody answers: one source gets a handful in, then the 10/s bucket decides", () => {
+  const table = new ConnectionTable({ localAddress: US, config: { acceptQueue: 1000 } }, 0);
   table.listen(1000);
-  for (let i = 0; i < 15; i++) table.receive(synFrom(2, 50_000 + i), 0);
+  for (let i = 0; i < UNCONFIRMED_FREE_PER_SOURCE + 15; i++) table.receive(synFrom(2, 50_000 + i), 0);
   const synAcks = (actions: TransportAction[]) =>
     sent(actions).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK));
-  equal(synAcks(table.takeActions()).length, 10);
+  equal(synAcks(table.takeActions()).length, UNCONFIRMED_FREE_PER_SOURCE);
   for (let i = 0; i < 3; i++) table.receive(synFrom(2, 50_100 + i), 1000);
-  equal(synAcks(table.takeActions()).length, 3);
+  equal(synAcks(table.takeActions()).length, 3, "a second later: tokens again");
+  for (let i = 0; i < 10; i++) table.receive(synFrom(2, 50_200 + i), 1000);
+  equal(synAcks(table.takeActions()).length, 7, "the rest of the refilled bucket, no more");
 });
 
 Deno.test("table: the global SYN bucket drops silently and raises security.syn_rate_limited", () => {
@@ -172,7 +182,7 @@ Deno.test("table: a client that answers each SYN|ACK opens connections far past 
   }
   equal(admitted, 500, "the 10/s per-source and 100/s global buckets did not cap a real client");
   // The same source then stops answering: the buckets are empty, so only the free handful gets in.
-  for (let i = 0; i < 20; i++) table.receive(synFrom(2, 60_000 + i), 0);
+  for (let i = 0; i < UNCONFIRMED_FREE_PER_SOURCE + 20; i++) table.receive(synFrom(2, 60_000 + i), 0);
   equal(sent(table.takeActions()).length, UNCONFIRMED_FREE_PER_SOURCE);
 });
 
@@ -315,11 +325,44 @@ Deno.test("table: a SYN the admission rule refuses gets RST and opens nothing; o
   equal(table.size, 2);
 });
 
-Deno.test("table: our own SYNs are not rate limited; a peer's beyond 10 at once are dropped", () => {
-  const table = new ConnectionTable({ localAddress: US }, 0);
+Deno.test("table: our own SYNs are not rate limited; a peer's unanswered ones past the free handful are dropped", () => {
+  const table = new ConnectionTable({ localAddress: US, config: { acceptQueue: 1000 } }, 0);
   table.listen(1000);
-  for (let i = 0; i < 30; i++) table.receive(synFrom(US.node, 50000 + i), 0);
-  equal(sent(table.takeActions()).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK)).length, 30);
-  for (let i = 0; i < 15; i++) table.receive(synFrom(2, 51000 + i), 0);
-  equal(sent(table.takeActions()).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK)).length, 10);
+  for (let i = 0; i < 300; i++) table.receive(synFrom(US.node, 50000 + i), 0);
+  equal(sent(table.takeActions()).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK)).length, 300);
+  for (let i = 0; i < UNCONFIRMED_FREE_PER_SOURCE + 5; i++) table.receive(synFrom(2, 51000 + i), 0);
+  const admitted = sent(table.takeActions()).filter((p) => p.flags === (FLAGS.SYN | FLAGS.ACK)).length;
+  equal(admitted, UNCONFIRMED_FREE_PER_SOURCE);
+});
+
+Deno.test("table: send buffers shrink as connections open, so all of them stay near the daemon-wide total", () => {
+  const a = new ConnectionTable({ localAddress: US }, 0);
+  const b = new ConnectionTable({ localAddress: PEER, config: { acceptQueue: 1000 } }, 0);
+  b.listen(1000);
+  const established: Connection[] = [];
+  const sim = new SimNet({ delayMs: 1 }, (node, action) => {
+    if (node === US.node && action.type === "established") established.push(action.connection);
+  });
+  sim.add(a);
+  sim.add(b);
+  const one = a.dial({ address: PEER, port: 1000 }, 0);
+  sim.runUntil(() => established.length === 1, 1000);
+  equal(
+    one.write(new Uint8Array(4 * 1024 * 1024), sim.nowMs),
+    2 * 1024 * 1024,
+    "alone: the configured 2 MiB",
+  );
+  for (let round = 1; round <= 4; round++) {
+    const want = Math.min(200, round * 50);
+    for (let i = established.length; i < want; i++) a.dial({ address: PEER, port: 1000 }, sim.nowMs);
+    sim.runUntil(() => established.length === want, 100_000);
+  }
+  const share = Math.floor(SEND_BUFFERS_TOTAL_BYTES / 200);
+  equal(
+    established[199].write(new Uint8Array(4 * 1024 * 1024), sim.nowMs),
+    share,
+    "one of 200: a 200th of the total",
+  );
+  equal(established[198].write(new Uint8Array(100), sim.nowMs), 100);
+  ok(share >= SEND_BUFFER_MIN_BYTES);
 });

@@ -10,6 +10,7 @@ import type { PilotError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Address, Packet, SocketAddress } from "../protocol/mod.ts";
 import type { TransportConfig } from "./config.ts";
+import type { PathBudget } from "./path_budget.ts";
 import type { EndReason } from "./state.ts";
 
 /** What a connection tells its driver besides packets to send. */
@@ -39,6 +40,8 @@ export interface ConnectionHooks {
   send(packet: Packet): void;
   /** A state change the application or the connection table must see. */
   signal(signal: ConnectionSignal): void;
+  /** Called into from outside its own packets and calls (the shared path resumed it): re-read its deadlines. */
+  touched?(): void;
 }
 
 /** Options of {@linkcode Connection.dial} and {@linkcode Connection.accept}. */
@@ -52,6 +55,10 @@ export interface ConnectionOptions {
   hooks: ConnectionHooks;
   logger?: Logger;
   config?: Partial<TransportConfig>;
+  /** The in-flight budget shared by every connection to the same peer node (path_budget.ts). */
+  path?: PathBudget;
+  /** The send buffer's size, read at each write; default `config.sendBufferBytes`. */
+  sendCapacity?: () => number;
 }
 
 /** Options of `close()`. */

@@ -11,6 +11,7 @@ import { CLOCK_GRANULARITY_MS, INITIAL_RTO_MS, MAX_RTO_MS, MIN_RTO_MS } from "./
 /** Smoothed RTT, its variation and the resulting RTO of one connection. Not safe for shared use. */
 export class RttEstimator {
   #srttMs: number | undefined;
+  #minRttMs: number | undefined;
   #rttvarMs = 0;
   #rtoMs = INITIAL_RTO_MS;
 
@@ -24,6 +25,11 @@ export class RttEstimator {
     return this.#srttMs;
   }
 
+  /** Smallest round trip sampled: the path itself, without the queueing that inflates `srttMs`. */
+  get minRttMs(): number | undefined {
+    return this.#minRttMs;
+  }
+
   /** Round-trip variation in ms (0 before the first sample). */
   get rttvarMs(): number {
     return this.#rttvarMs;
@@ -32,6 +38,7 @@ export class RttEstimator {
   /** Call this with the round trip of a segment that was transmitted once and never SACK-marked. */
   sample(rttMs: number): void {
     const r = Math.max(0, rttMs);
+    if (this.#minRttMs === undefined || r < this.#minRttMs) this.#minRttMs = r;
     if (this.#srttMs === undefined) {
       this.#srttMs = r;
       this.#rttvarMs = r / 2;

@@ -36,15 +36,21 @@ const SACK_MAGIC = [0x53, 0x41, 0x43, 0x4B] as const;
 
 /** Unsent bytes plus in-flight segments of one connection, bounded by `capacityBytes`. */
 export class SendBuffer {
-  readonly capacityBytes: number;
+  readonly #capacity: () => number;
   #chunks: Uint8Array[] = [];
   #headOffset = 0;
   #unsent = 0;
   #flight: SentSegment[] = [];
   #inFlight = 0;
 
-  constructor(capacityBytes: number) {
-    this.capacityBytes = capacityBytes;
+  /** `capacity`: a fixed size, or a function read at each write (a share that changes with load). */
+  constructor(capacity: number | (() => number)) {
+    this.#capacity = typeof capacity === "number" ? () => capacity : capacity;
+  }
+
+  /** The most unsent plus unacknowledged bytes `append` lets in now. */
+  get capacityBytes(): number {
+    return this.#capacity();
   }
 
   /** Bytes written and not yet cut into a segment. */

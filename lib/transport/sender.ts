@@ -30,6 +30,7 @@ import {
   WINDOW_PROBE_MAX_MS,
   WINDOW_UNIT_BYTES,
 } from "./constants.ts";
+import { PathBudget } from "./path_budget.ts";
 import { RttEstimator } from "./rtt.ts";
 import { SendBuffer } from "./send_buffer.ts";
 import type { SentSegment } from "./send_buffer.ts";
@@ -43,6 +44,8 @@ export interface SenderHooks {
   transmit(seq: number, payload: Uint8Array, kind: TransmitKind): void;
   /** The send buffer has room again after a short write. */
   writable(): void;
+  /** The shared path budget has room again after this sender waited for it: pump now. */
+  resume?(nowMs: number): void;
 }
 
 /** Read-only figures of the send half, for connection listings. */
@@ -77,10 +80,14 @@ export class StreamSender {
   #probeDeadline: number | undefined;
   #probeIntervalMs = WINDOW_PROBE_INITIAL_MS;
   #fastRetransmits = 0;
+  #path: PathBudget | undefined;
+  #resume = (nowMs: number) => this.#hooks.resume?.(nowMs);
 
-  constructor(capacityBytes: number, hooks: SenderHooks) {
-    this.#buffer = new SendBuffer(capacityBytes);
+  /** `path`: the in-flight budget shared with every other connection to the same peer. */
+  constructor(capacity: number | (() => number), hooks: SenderHooks, path?: PathBudget) {
+    this.#buffer = new SendBuffer(capacity);
     this.#hooks = hooks;
+    this.#path = path;
   }
 
   /** Sequence number of the next new byte (§5.6). */
@@ -162,8 +169,13 @@ export class StreamSender {
   pump(nowMs: number, flush: boolean): void {
     // Each pass removes at least one byte from the finite unsent buffer, so the loop ends.
     while (this.#buffer.unsentBytes > 0) {
-      if (!this.#canSend()) {
+      const room = this.#room();
+      if (room === "window") {
         this.#probeDeadline ??= nowMs + this.#probeIntervalMs;
+        return;
+      }
+      if (room === "path") {
+        this.#path?.wait(this, this.#resume); // our own ACKs or another connection's free room
         return;
       }
       this.#probeDeadline = undefined;
@@ -177,6 +189,7 @@ export class StreamSender {
       const seq = this.#sendNext;
       this.#sendNext = seqAdd(seq, payload.byteLength);
       this.#buffer.track(seq, payload, nowMs);
+      this.#path?.add(this, payload.byteLength);
       this.#hooks.transmit(seq, payload, "new");
     }
     this.#nagleDeadline = undefined;
@@ -211,6 +224,11 @@ export class StreamSender {
     const bytesAcked = seqDiff(ack, this.#lastAck);
     this.#lastAck = ack;
     const { removed } = this.#buffer.acknowledge(ack);
+    if (this.#path !== undefined && removed.length > 0) {
+      let bytes = 0;
+      for (const segment of removed) bytes += segment.payload.byteLength;
+      this.#path.release(this, bytes, nowMs);
+    }
     // Karn: only segments sent once and never SACK-marked give a sample (§5.11). An ACK that also
     // covers a retransmitted segment filled a hole: the segments behind it waited for the repair, not
     // for the path, and sampling them would inflate the RTO until recovery stalls for seconds.
@@ -274,19 +292,24 @@ export class StreamSender {
     return "ok";
   }
 
-  /** Forgets all data and timers (FIN sent or received, reset). */
-  clear(): void {
+  /** Forgets all data and timers (FIN sent or received, reset); gives back its share of the path. */
+  clear(nowMs: number): void {
     this.#buffer.clear();
+    this.#path?.leave(this, nowMs);
     this.#nagleDeadline = undefined;
     this.#probeDeadline = undefined;
     this.#fastRecoveryPoint = undefined;
     this.#lastTimeoutRetransmitMs = undefined;
   }
 
-  #canSend(): boolean {
+  /** What limits sending now: nothing, our own windows, or the path shared with other connections. */
+  #room(): "open" | "window" | "path" {
     const peer = this.#peerWindowBytes;
     const window = peer === undefined ? this.#cc.cwndBytes : Math.min(this.#cc.cwndBytes, peer);
-    return this.#buffer.inFlightBytes < window;
+    if (this.#buffer.inFlightBytes >= window) return "window";
+    const path = this.#path;
+    if (path !== undefined && !path.hasRoom() && PathBudget.appliesTo(this.#rtt.minRttMs)) return "path";
+    return "open";
   }
 
   /** The peer advertised a single segment: with our receivers that means "queue full" (Q2). */
