@@ -9,6 +9,7 @@ import type { PacketFields } from "./_sim.ts";
 import { Connection } from "./connection.ts";
 import type { ConnectionSignal } from "./connection.ts";
 import type { TransportConfig } from "./config.ts";
+import { DELAYED_ACK_WAIT_MS } from "./constants.ts";
 
 const A = { network: 0, node: 1 };
 const B = { network: 0, node: 2 };
@@ -136,17 +137,17 @@ Deno.test("connection: full segments are never held by Nagle and are cut at 4096
   deepEqual(h.take().map((p) => p.payload.byteLength), [100, 4096, 4096]);
 });
 
-Deno.test("connection: received data is acknowledged after 40 ms, or at once on the 2nd segment", () => {
+Deno.test("connection: received data is acknowledged after the delayed-ACK wait, or at once on the 2nd segment", () => {
   const h = established();
   h.peer({ flags: FLAGS.ACK, seq: 1, ack: 1, window: 512, payload: data(10) });
   equal(h.take().length, 0);
-  equal(h.conn.nextDeadline(), 40);
-  h.runTo(40);
+  equal(h.conn.nextDeadline(), DELAYED_ACK_WAIT_MS, "2 ms, not the reference's 40");
+  h.runTo(DELAYED_ACK_WAIT_MS);
   deepEqual(h.take().map((p) => [p.flags, p.seq, p.ack, p.window]), [[FLAGS.ACK, 1, 11, 511]]);
   h.peer({ flags: FLAGS.ACK, seq: 11, ack: 1, window: 512, payload: data(10) });
   h.peer({ flags: FLAGS.ACK, seq: 21, ack: 1, window: 512, payload: data(10) });
   deepEqual(h.take().map((p) => p.ack), [31]);
-  equal(h.conn.nextDeadline(), 30_040, "no delayed ACK left: next is the keepalive");
+  equal(h.conn.nextDeadline(), 30_000 + DELAYED_ACK_WAIT_MS, "no delayed ACK left: next is the keepalive");
 });
 
 Deno.test("connection: an out-of-order segment is acknowledged at once with SACK, a data segment cancels the delayed ACK", () => {
@@ -248,6 +249,24 @@ Deno.test("connection: close gives up on unacknowledged data after the linger ti
   ok(fins[1] > fins[0] && fins[2] > fins[1]);
   equal(h.conn.state, "closed");
   equal(h.conn.endReason, "local-close");
+});
+
+Deno.test("connection: the close linger starts again while the peer keeps acknowledging queued data", () => {
+  const h = established(512, { closeLingerMs: 5000 });
+  h.conn.write(data(3 * 4096), 0);
+  h.conn.close(0);
+  h.take();
+  // Progress at 4 s and 8 s: without it the FIN (and the loss of the rest) would come at 5 s.
+  h.runTo(4000);
+  h.peer({ flags: FLAGS.ACK, seq: 1, ack: 4097, window: 512 });
+  h.runTo(8000);
+  h.peer({ flags: FLAGS.ACK, seq: 1, ack: 8193, window: 512 });
+  h.runTo(12_000);
+  equal(h.packets.filter((p) => p.packet.flags === FLAGS.FIN).length, 0, "still lingering at 12 s");
+  h.runTo(12_500);
+  h.peer({ flags: FLAGS.ACK, seq: 1, ack: 12_289, window: 512 });
+  const fin = h.packets.find((p) => p.packet.flags === FLAGS.FIN);
+  deepEqual([fin?.at, fin?.packet.seq], [12_500, 12_289], "FIN once everything is acknowledged");
 });
 
 Deno.test("connection: a forced close sends FIN at once and abandons queued data", () => {

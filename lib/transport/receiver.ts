@@ -1,15 +1,16 @@
 /**
  * The receiving direction of one connection (`spec/network.md` §5.8, §5.9): reassembly into the
  * receive queue, the advertised window, the ACK policy (immediate with SACK while data is out of order,
- * otherwise every 2nd segment or after 40 ms) and window updates once a full queue drains (Q2).
+ * otherwise every 2nd segment or after DELAYED_ACK_WAIT_MS, 2 ms where the reference waits 40) and
+ * window updates once a full queue drains (Q2).
  *
  * @module
  */
 
 import { encodeSack } from "../protocol/mod.ts";
 import {
-  DELAYED_ACK_MS,
   DELAYED_ACK_SEGMENTS,
+  DELAYED_ACK_WAIT_MS,
   WINDOW_UNIT_BYTES,
   WINDOW_UPDATE_THRESHOLD_SEGMENTS,
 } from "./constants.ts";
@@ -94,7 +95,7 @@ export class StreamReceiver {
     }
     this.#unackedSegments++;
     if (this.#unackedSegments >= DELAYED_ACK_SEGMENTS) this.ackNow();
-    else this.#delayedAckDeadline ??= nowMs + DELAYED_ACK_MS;
+    else this.#delayedAckDeadline ??= nowMs + DELAYED_ACK_WAIT_MS;
   }
 
   /** Out-of-order segments buffered (read-only, for connection listings). */
