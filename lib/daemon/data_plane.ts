@@ -15,6 +15,10 @@ import type { Logger } from "../log.ts";
 import type { Datagram, OverlayConn, OverlayListener, Stack } from "../transport/mod.ts";
 import type { DataPlaneCommands } from "./ipc_handler.ts";
 
+/** First read buffer of a connection's pump to its IPC client; it doubles up to the maximum. */
+const PUMP_BUFFER_MIN_BYTES = 16 * 1024;
+const PUMP_BUFFER_MAX_BYTES = 256 * 1024;
+
 /** What one IPC client owns. */
 interface ClientResources {
   readonly listeners: Map<number, OverlayListener<OverlayConn>>;
@@ -159,13 +163,16 @@ export class DataPlane implements DataPlaneCommands {
 
   /** Pushes the connection's data as Recv frames, then one CloseOK at the end of the stream (§9.5). */
   async #pump(client: IpcSession, conn: OverlayConn): Promise<void> {
-    const buffer = new Uint8Array(256 * 1024);
+    // Starts small and doubles while reads fill it: a thousand quiet connections each holding a
+    // 256 KiB buffer cost a daemon 256 MB before one byte arrived.
+    let buffer = new Uint8Array(PUMP_BUFFER_MIN_BYTES);
     try {
       for (;;) {
         const n = await conn.read(buffer);
         if (n === null) break;
         // The frame is written before the next read refills the buffer: send() resolves once queued.
         if (!await client.send({ kind: "recv", connId: conn.id, data: buffer.slice(0, n) })) break;
+        if (n === buffer.byteLength && n < PUMP_BUFFER_MAX_BYTES) buffer = new Uint8Array(n * 2);
       }
     } catch (err) {
       if (!isPilotError(err)) throw err;
