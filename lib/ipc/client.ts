@@ -16,7 +16,8 @@ import { type Logger, NULL_LOGGER } from "../log.ts";
 import { type Address, MAX_PAYLOAD } from "../protocol/mod.ts";
 import { abortReason, AsyncQueue } from "./_queue.ts";
 import { ACCEPT_QUEUE, IPC_COMMANDS, RECV_BUFFER_BYTES, RECV_FROM_QUEUE } from "./constants.ts";
-import { encodeIpcFrames, IpcFrameDecoderStream } from "./frame_stream.ts";
+import { encodeIpcFrames, IpcFrameDecoder } from "./frame_stream.ts";
+import { FrameWriter, readFrames } from "./frame_socket.ts";
 import type { IpcHandshakeSub } from "./handshake.ts";
 import {
   decodeIpcMessage,
@@ -64,7 +65,7 @@ const FINISHED_MEMORY = 4096;
 /** One IPC connection to the daemon. */
 export class IpcClient implements AsyncDisposable {
   #conn: Deno.UnixConn;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #frames: FrameWriter;
   #log: Logger;
   #onError?: (error: PilotError) => void;
   #matcher = new ReplyMatcher();
@@ -80,7 +81,7 @@ export class IpcClient implements AsyncDisposable {
 
   private constructor(conn: Deno.UnixConn, options: IpcClientOptions) {
     this.#conn = conn;
-    this.#writer = conn.writable.getWriter();
+    this.#frames = new FrameWriter(conn);
     this.#log = options.logger ?? NULL_LOGGER;
     this.#onError = options.onError;
     this.#readLoop = this.#read();
@@ -295,9 +296,8 @@ export class IpcClient implements AsyncDisposable {
   }
 
   async #write(chunks: Uint8Array[]): Promise<void> {
-    const writes = chunks.map((chunk) => this.#writer.write(chunk));
     try {
-      await Promise.all(writes);
+      await this.#frames.write(chunks);
     } catch (err) {
       const failure = new PilotError("ipc_disconnected", "daemon disconnected", { cause: err });
       this.#fail(failure);
@@ -306,20 +306,13 @@ export class IpcClient implements AsyncDisposable {
   }
 
   async #read(): Promise<void> {
-    const events = this.#conn.readable.pipeThrough(new IpcFrameDecoderStream());
     let failure = new PilotError("ipc_disconnected", "daemon disconnected");
     try {
-      for await (const event of events) {
-        if (event.type !== "body") continue; // the decoder is in "error" mode: never reached
-        this.#dispatch(event.body);
-        if (this.#bufferedBytes > RECV_BUFFER_BYTES && this.#failure === null) {
-          // Readers are behind: stop reading until they catch up (see RECV_BUFFER_BYTES).
-          this.#resume = Promise.withResolvers<void>();
-          await this.#resume.promise;
-          this.#resume = null;
-        }
-        if (this.#failure !== null) break;
-      }
+      await readFrames(this.#conn, new IpcFrameDecoder(), (event) => {
+        if (event.type === "body") this.#dispatch(event.body); // else never: the decoder is in "error" mode
+        if (this.#bufferedBytes > RECV_BUFFER_BYTES && this.#failure === null) return this.#paused();
+        return this.#failure === null;
+      });
     } catch (err) {
       if (err instanceof PilotError && err.code.startsWith("ipc_frame")) {
         failure = new PilotError("ipc_disconnected", `daemon disconnected: ${err.message}`, { cause: err });
@@ -327,6 +320,14 @@ export class IpcClient implements AsyncDisposable {
     } finally {
       this.#fail(failure);
     }
+  }
+
+  // Readers are behind: stop reading until they catch up (see RECV_BUFFER_BYTES).
+  async #paused(): Promise<boolean> {
+    this.#resume = Promise.withResolvers<void>();
+    await this.#resume.promise;
+    this.#resume = null;
+    return this.#failure === null;
   }
 
   #dispatch(body: Uint8Array): void {
@@ -445,7 +446,7 @@ export class IpcClient implements AsyncDisposable {
     for (const stream of this.#streams.values()) stream.end(failure);
     for (const queue of this.#accepts.values()) queue.end(failure);
     this.#datagrams.end(failure);
-    this.#writer.releaseLock();
+    this.#frames.fail(failure);
     try {
       this.#conn.close();
     } catch {

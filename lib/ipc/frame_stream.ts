@@ -1,7 +1,7 @@
 /**
  * IPC framing (control.md §9.1): `[length u32 BE][body]` in both directions, body at most 1,048,576
- * bytes, zero-length bodies ignored. Holds the pure frame encoder and the stream codecs; what a body
- * means is messages.ts's job.
+ * bytes, zero-length bodies ignored. Holds the pure frame encoder, the chunk-by-chunk decoder and its
+ * stream wrappers; reading and writing sockets is frame_socket.ts's job, what a body means messages.ts's.
  *
  * Deviation from the reference: its reader drops the connection when a frame announces more than the
  * limit. Our decoder can instead skip such a body (discarding it as it streams past, never buffering it)
@@ -58,12 +58,16 @@ export function encodeFrame(body: Uint8Array): Uint8Array {
 }
 
 /**
- * Splits a byte stream into frame bodies. Survives frames split at any byte; refuses an oversized frame
- * by its announced length before allocating anything. A body that lies whole inside one chunk is emitted
- * as a view of that chunk (streams hand chunks over, so nobody writes them again); only a body spread
- * over several chunks is copied, once, into a buffer of its exact size.
+ * Splits a byte stream into frame bodies, chunk by chunk, with no stream machinery (the IPC client and
+ * server read their sockets with it directly). Survives frames split at any byte; refuses an oversized
+ * frame by its announced length before allocating anything. A body that lies whole inside one chunk is
+ * a view of that chunk, so the caller must not refill a chunk it has decoded while a body from it may
+ * still be in use; only a body spread over several chunks is copied, once, into a buffer of its exact
+ * size.
  */
-export class IpcFrameDecoderStream extends TransformStream<Uint8Array, IpcFrameEvent> {
+export class IpcFrameDecoder {
+  #maxBody: number;
+  #skip: boolean;
   #prefix = new Uint8Array(IPC_PREFIX_SIZE);
   #prefixFilled = 0;
   #body: Uint8Array | null = null;
@@ -71,68 +75,87 @@ export class IpcFrameDecoderStream extends TransformStream<Uint8Array, IpcFrameE
   #skipRemaining = 0;
 
   constructor(options: IpcFrameDecoderOptions = {}) {
-    const maxBody = options.maxBody ?? MAX_IPC_BODY;
-    const skip = options.onOversized === "skip";
+    this.#maxBody = options.maxBody ?? MAX_IPC_BODY;
+    this.#skip = options.onOversized === "skip";
+  }
+
+  /**
+   * Hands `emit` each event `chunk` completes, in order.
+   *
+   * @throws {PilotError} `ipc_frame_too_large` for an announced length over the limit (unless skipping),
+   *   after emitting the events before it.
+   */
+  decode(chunk: Uint8Array, emit: (event: IpcFrameEvent) => void): void {
+    let offset = 0;
+    // Each pass consumes at least one byte, so the loop is bounded by the chunk size.
+    while (offset < chunk.byteLength) {
+      if (this.#skipRemaining > 0) {
+        const n = Math.min(this.#skipRemaining, chunk.byteLength - offset);
+        this.#skipRemaining -= n;
+        offset += n;
+        continue;
+      }
+      if (this.#body !== null) {
+        const n = Math.min(this.#body.byteLength - this.#bodyFilled, chunk.byteLength - offset);
+        this.#body.set(chunk.subarray(offset, offset + n), this.#bodyFilled);
+        this.#bodyFilled += n;
+        offset += n;
+        if (this.#bodyFilled === this.#body.byteLength) {
+          emit({ type: "body", body: this.#body });
+          this.#body = null;
+        }
+        continue;
+      }
+      const n = Math.min(IPC_PREFIX_SIZE - this.#prefixFilled, chunk.byteLength - offset);
+      this.#prefix.set(chunk.subarray(offset, offset + n), this.#prefixFilled);
+      this.#prefixFilled += n;
+      offset += n;
+      if (this.#prefixFilled < IPC_PREFIX_SIZE) continue;
+      this.#prefixFilled = 0;
+      const length = new DataView(this.#prefix.buffer).getUint32(0);
+      if (length === 0) continue; // §9.1: ignored
+      if (length > this.#maxBody) {
+        if (!this.#skip) {
+          throw new PilotError("ipc_frame_too_large", oversizedFrameText(length, this.#maxBody), {
+            hint: `keep each IPC body at or under ${this.#maxBody} bytes`,
+          });
+        }
+        emit({ type: "oversized", length });
+        this.#skipRemaining = length;
+        continue;
+      }
+      if (chunk.byteLength - offset >= length) {
+        emit({ type: "body", body: chunk.subarray(offset, offset + length) });
+        offset += length;
+        continue;
+      }
+      this.#body = new Uint8Array(length);
+      this.#bodyFilled = 0;
+    }
+  }
+
+  /**
+   * The input has ended.
+   *
+   * @throws {PilotError} `ipc_frame_truncated` when it ended inside a frame.
+   */
+  finish(): void {
+    if (this.#prefixFilled > 0 || this.#body !== null) {
+      const have = this.#body === null ? this.#prefixFilled : this.#bodyFilled;
+      const want = this.#body === null ? IPC_PREFIX_SIZE : this.#body.byteLength;
+      throw new PilotError("ipc_frame_truncated", `stream ended inside a frame (${have} of ${want} bytes)`);
+    }
+    // An oversized body cut short needs no report: it was already answered and never delivered.
+  }
+}
+
+/** {@linkcode IpcFrameDecoder} as a transform stream (streams hand chunks over, so views stay valid). */
+export class IpcFrameDecoderStream extends TransformStream<Uint8Array, IpcFrameEvent> {
+  constructor(options: IpcFrameDecoderOptions = {}) {
+    const decoder = new IpcFrameDecoder(options);
     super({
-      transform: (chunk, controller) => {
-        let offset = 0;
-        // Each pass consumes at least one byte, so the loop is bounded by the chunk size.
-        while (offset < chunk.byteLength) {
-          if (this.#skipRemaining > 0) {
-            const n = Math.min(this.#skipRemaining, chunk.byteLength - offset);
-            this.#skipRemaining -= n;
-            offset += n;
-            continue;
-          }
-          if (this.#body !== null) {
-            const n = Math.min(this.#body.byteLength - this.#bodyFilled, chunk.byteLength - offset);
-            this.#body.set(chunk.subarray(offset, offset + n), this.#bodyFilled);
-            this.#bodyFilled += n;
-            offset += n;
-            if (this.#bodyFilled === this.#body.byteLength) {
-              controller.enqueue({ type: "body", body: this.#body });
-              this.#body = null;
-            }
-            continue;
-          }
-          const n = Math.min(IPC_PREFIX_SIZE - this.#prefixFilled, chunk.byteLength - offset);
-          this.#prefix.set(chunk.subarray(offset, offset + n), this.#prefixFilled);
-          this.#prefixFilled += n;
-          offset += n;
-          if (this.#prefixFilled < IPC_PREFIX_SIZE) continue;
-          this.#prefixFilled = 0;
-          const length = new DataView(this.#prefix.buffer).getUint32(0);
-          if (length === 0) continue; // §9.1: ignored
-          if (length > maxBody) {
-            if (!skip) {
-              throw new PilotError("ipc_frame_too_large", oversizedFrameText(length, maxBody), {
-                hint: `keep each IPC body at or under ${maxBody} bytes`,
-              });
-            }
-            controller.enqueue({ type: "oversized", length });
-            this.#skipRemaining = length;
-            continue;
-          }
-          if (chunk.byteLength - offset >= length) {
-            controller.enqueue({ type: "body", body: chunk.subarray(offset, offset + length) });
-            offset += length;
-            continue;
-          }
-          this.#body = new Uint8Array(length);
-          this.#bodyFilled = 0;
-        }
-      },
-      flush: () => {
-        if (this.#prefixFilled > 0 || this.#body !== null) {
-          const have = this.#body === null ? this.#prefixFilled : this.#bodyFilled;
-          const want = this.#body === null ? IPC_PREFIX_SIZE : this.#body.byteLength;
-          throw new PilotError(
-            "ipc_frame_truncated",
-            `stream ended inside a frame (${have} of ${want} bytes)`,
-          );
-        }
-        // An oversized body cut short needs no report: it was already answered and never delivered.
-      },
+      transform: (chunk, controller) => decoder.decode(chunk, (event) => controller.enqueue(event)),
+      flush: () => decoder.finish(),
     });
   }
 }

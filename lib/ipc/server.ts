@@ -14,7 +14,8 @@
 import { errorText, isPilotError, PilotError } from "../errors.ts";
 import { type Logger, NULL_LOGGER } from "../log.ts";
 import { IPC_ERROR_CODE } from "./constants.ts";
-import { encodeIpcFrames, IpcFrameDecoderStream, oversizedFrameText } from "./frame_stream.ts";
+import { encodeIpcFrames, IpcFrameDecoder, oversizedFrameText } from "./frame_stream.ts";
+import { FrameWriter, readFrames } from "./frame_socket.ts";
 import {
   decodeIpcMessage,
   IPC_KIND_CODES,
@@ -49,14 +50,14 @@ export class IpcSession {
   /** Daemon-wide number of this client, for logs and for keying the client's resources. */
   readonly id: number;
   #conn: Deno.UnixConn;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #frames: FrameWriter;
   #abort = new AbortController();
 
   /** @internal Built by {@linkcode IpcServer}. */
   constructor(id: number, conn: Deno.UnixConn) {
     this.id = id;
     this.#conn = conn;
-    this.#writer = conn.writable.getWriter();
+    this.#frames = new FrameWriter(conn);
   }
 
   /** Aborted when the client is gone; slow commands can give up on it. */
@@ -77,10 +78,9 @@ export class IpcSession {
   async send(msg: IpcMessage): Promise<boolean> {
     if (!this.isOpen) return false;
     const chunks = encodeIpcFrames(msg);
-    // Queue every chunk before awaiting any, so concurrent sends never interleave inside a message.
-    const writes = chunks.map((chunk) => this.#writer.write(chunk));
     try {
-      await Promise.all(writes);
+      // One queued write per message, so concurrent sends never interleave inside a message.
+      await this.#frames.write(chunks);
       return true;
     } catch {
       this.close(); // the peer went away mid-write; the read side will notice and end the session
@@ -96,8 +96,9 @@ export class IpcSession {
   /** Ends the connection; the session's loop then reports it through `onClientClosed`. Idempotent. */
   close(): void {
     if (!this.isOpen) return;
-    this.#abort.abort(new PilotError("ipc_closed", `ipc client ${this.id} closed`));
-    this.#writer.releaseLock();
+    const reason = new PilotError("ipc_closed", `ipc client ${this.id} closed`);
+    this.#abort.abort(reason);
+    this.#frames.fail(reason);
     try {
       this.#conn.close();
     } catch {
@@ -105,9 +106,9 @@ export class IpcSession {
     }
   }
 
-  /** @internal The read side of the connection. */
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#conn.readable;
+  /** @internal Reads the client's bytes into `buffer` (the server's frame loop). */
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer);
   }
 }
 
@@ -225,16 +226,12 @@ export class IpcServer implements AsyncDisposable {
   async #serve(session: IpcSession): Promise<void> {
     const log = this.#log.child({ ipc_client: session.id });
     log.debug("ipc client connected");
-    const frames = session.readable.pipeThrough(new IpcFrameDecoderStream({ onOversized: "skip" }));
     try {
-      for await (const event of frames) {
-        if (event.type === "oversized") {
-          await session.sendError(oversizedFrameText(event.length));
-          continue;
-        }
-        await this.#dispatch(session, event.body, log);
-        if (!session.isOpen) break;
-      }
+      await readFrames(session, new IpcFrameDecoder({ onOversized: "skip" }), async (event) => {
+        if (event.type === "oversized") await session.sendError(oversizedFrameText(event.length));
+        else await this.#dispatch(session, event.body, log);
+        return session.isOpen;
+      });
     } catch (err) {
       // A read error or a stream cut inside a frame: the client is gone either way (§9.6).
       if (session.isOpen) log.debug("ipc client read ended", { error: errorText(err) });
