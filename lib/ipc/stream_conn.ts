@@ -6,16 +6,20 @@
  * - `readable` pulls one IPC Recv chunk per read (high-water mark 0), so nothing is taken from the
  *   driver's queue before the reader asks, and the driver's own buffer limit pauses the socket when a
  *   reader falls behind; a CloseOK ends it.
- * - `writable` hands each chunk to `IpcClient.send`, which resolves once the frames are written to the
- *   socket: a slow daemon slows the writer. IPC has no half-close, so closing `writable` only stops
- *   writing; `close()` ends the connection (IPC Close) in both directions.
+ * - `writable` hands each chunk to `IpcClient.send` without waiting for the previous one to reach the
+ *   socket, up to {@linkcode SEND_BYTES_IN_FLIGHT} bytes, so the client writes many Send frames per
+ *   system call; past that bound a slow daemon slows the writer. IPC has no half-close, so closing
+ *   `writable` only waits until everything is written; `close()` ends the connection (IPC Close) in
+ *   both directions, after the Sends before it.
  *
  * @module
  */
 
 import { formatAddress } from "../protocol/address.ts";
 import type { Address } from "../protocol/address.ts";
+import { pipelinedWritable } from "../streams/mod.ts";
 import type { IpcClient, IpcRequestOptions } from "./client.ts";
+import { SEND_BYTES_IN_FLIGHT } from "./constants.ts";
 
 /** Where a stream connection goes (or comes from): an overlay address and port. */
 export class IpcStreamAddr {
@@ -54,10 +58,10 @@ export class IpcStreamConn {
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      write: (chunk) => ipc.send(connId, chunk),
-      abort: () => this.close(),
-    });
+    this.writable = pipelinedWritable(
+      { send: (chunk) => ipc.send(connId, chunk), close: () => this.close() },
+      SEND_BYTES_IN_FLIGHT,
+    );
   }
 
   /**

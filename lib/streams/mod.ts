@@ -12,4 +12,10 @@
  */
 
 export { concatBytes } from "./concat_bytes.ts";
-export { type ConnWriter, readableFromChunks, writableFromWriter } from "./conn_streams.ts";
+export {
+  type ChunkSender,
+  type ConnWriter,
+  pipelinedWritable,
+  readableFromChunks,
+  writableFromWriter,
+} from "./conn_streams.ts";
