@@ -9,6 +9,7 @@ import { MAX_IPC_BODY } from "../lib/ipc/constants.ts";
 import { IpcFrameDecoderStream } from "../lib/ipc/frame_stream.ts";
 import { decodeIpcMessage, encodeIpcFrame, type IpcMessage, type IpcRequest } from "../lib/ipc/messages.ts";
 import { type IpcHandler, IpcServer, type IpcSession } from "../lib/ipc/server.ts";
+import { withDeadline } from "./_helpers/deadline.ts";
 
 const NODE2 = { network: 0, node: 2 };
 
@@ -167,6 +168,41 @@ Deno.test("ipc: pushes reach their queues: Recv data in order, then CloseOK as e
     await client.closeConnection(connId); // resolves although two CloseOK frames come back
     assert.equal(await client.recv(connId), null);
     assert.deepEqual(await client.info(), { node_id: 1, ports: 0 }); // the duplicate CloseOK took no reply
+  });
+});
+
+Deno.test("ipc: sendClose says when the Close is on the socket and when it is answered", async () => {
+  await withServer(async (_server, daemon, path) => {
+    await using client = await IpcClient.connect(path);
+    const connId = await client.dial(NODE2, 1001);
+    daemon.gate = Promise.withResolvers<void>(); // holds the next Dial, so the Close behind it waits
+    const held = client.dial(NODE2, 1001);
+    const { sent, answered } = client.sendClose(connId);
+    let isAnswered = false;
+    void answered.then(() => isAnswered = true);
+    await sent;
+    assert.equal(isAnswered, false, "on the socket, not yet run by the daemon");
+    daemon.gate.resolve();
+    await held;
+    await answered;
+    assert.deepEqual(daemon.order, ["dial", "dial", "close"]);
+  });
+});
+
+Deno.test("ipc: forget drops what was buffered for a closed conn, so a session can be reused without pausing", async () => {
+  await withServer(async (_server, _daemon, path) => {
+    await using client = await IpcClient.connect(path);
+    const chunk = new Uint8Array(1024 * 1024);
+    // Two conns on one session each leave 5 MiB unread: without forget the second would pass the 8 MiB
+    // the client buffers before it stops reading, and its CloseOK would never be read.
+    for (let round = 0; round < 2; round++) {
+      const connId = await client.dial(NODE2, 7); // the test daemon echoes every Send as Recv
+      for (let i = 0; i < 5; i++) await client.send(connId, chunk);
+      await withDeadline(client.closeConnection(connId), 5_000, `round ${round}: CloseOK read`);
+      client.forget(connId);
+      assert.equal(await client.recv(connId), null, "a forgotten conn has ended");
+    }
+    assert.deepEqual(await client.info(), { node_id: 1, ports: 0 });
   });
 });
 

@@ -47,6 +47,11 @@ export class AsyncQueue<T> {
     return true;
   }
 
+  /** Removes and returns the items waiting, oldest first. */
+  drain(): T[] {
+    return this.#items.splice(0);
+  }
+
   /**
    * No more items: once the buffered ones are taken, takers get `undefined`, or are rejected with
    * `reason` when one is given. The first call wins.

@@ -133,9 +133,40 @@ export class IpcClient implements AsyncDisposable {
 
   /** Closes conn `connId` and waits for its CloseOK (the reference CLI hangs here: §9.5 Quirk). */
   async closeConnection(connId: number, options?: IpcRequestOptions): Promise<void> {
-    await this.#request({ kind: "close", connId }, IPC_COMMANDS.CLOSE_OK, options, connId);
+    await this.sendClose(connId, options).answered;
+  }
+
+  /**
+   * Closes conn `connId` as {@linkcode closeConnection} does, and also says when the Close frame is on
+   * the socket: `sent` resolves then (the daemon will run it after every earlier frame), `answered`
+   * once the CloseOK has come. Both reject as `closeConnection` would.
+   */
+  sendClose(connId: number, options?: IpcRequestOptions): { sent: Promise<void>; answered: Promise<void> } {
+    const sent = Promise.withResolvers<void>();
+    sent.promise.catch(() => {}); // a caller may watch only `answered`, which rejects the same way
+    const answered = (async () => {
+      try {
+        await this.#request({ kind: "close", connId }, IPC_COMMANDS.CLOSE_OK, options, connId, sent.resolve);
+      } catch (err) {
+        sent.reject(err);
+        throw err;
+      }
+      const stream = this.#streams.get(connId);
+      if (stream !== undefined && stream.isEnded && stream.size === 0) this.#finish(connId);
+    })();
+    return { sent: sent.promise, answered };
+  }
+
+  /**
+   * Drops what is still buffered for conn `connId` and ignores whatever arrives for it later: for a
+   * connection its owner has closed and will not read again, on a session that lives on.
+   */
+  forget(connId: number): void {
     const stream = this.#streams.get(connId);
-    if (stream !== undefined && stream.isEnded && stream.size === 0) this.#finish(connId);
+    for (const chunk of stream?.drain() ?? []) this.#bufferedBytes -= chunk.byteLength;
+    stream?.end();
+    this.#finish(connId);
+    if (this.#resume !== null && this.#bufferedBytes <= RECV_BUFFER_BYTES / 2) this.#resume.resolve();
   }
 
   /** The daemon's status object (§9.3), parsed. */
@@ -243,6 +274,11 @@ export class IpcClient implements AsyncDisposable {
     return next;
   }
 
+  /** True until the connection ended, for whatever reason. */
+  get isOpen(): boolean {
+    return this.#failure === null;
+  }
+
   /** Resolves when the connection has ended, for whatever reason. */
   get closed(): Promise<void> {
     return this.#readLoop;
@@ -268,6 +304,7 @@ export class IpcClient implements AsyncDisposable {
     replyCode: number,
     options?: IpcRequestOptions,
     connId?: number,
+    onWritten?: () => void,
   ): Promise<IpcReply> {
     this.#throwIfFailed();
     const signal = options?.signal;
@@ -287,6 +324,7 @@ export class IpcClient implements AsyncDisposable {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await written;
+      onWritten?.();
       const reply = await promise;
       if (!isReply(reply)) throw new Error(`${msg.kind} settled without a reply`);
       return reply;
