@@ -10,6 +10,15 @@
  * dial or a full window never delays anything else). Every session receives every datagram (§9.5);
  * only the control session reads them, the others drop theirs at the driver's bound of 256.
  *
+ * Dial sessions are reused. Opening a session and ending it cost both processes more than a short
+ * conversation itself (one message per connection), and the daemon's clean-up of the old session sat
+ * in front of the next Dial. Closing a dialled connection sends IPC Close on its session, and `closed`
+ * resolves once that frame is on the socket (the daemon runs it after every Send before it; FIN
+ * follows delivery, Q17). When the CloseOK comes back the session is idle, since the daemon answers
+ * only after running everything before, and waits in a small pool for the next dial. A session whose
+ * Close is not answered within {@linkcode CLOSE_ANSWER_MS} (a Send still waiting for the peer's window)
+ * is ended instead, so it never delays a later dial.
+ *
  * @module
  */
 
@@ -38,6 +47,16 @@ export interface ConnectOptions {
 // A port we just unbound may still look bound to a bind on a new session, which the daemon can read
 // before it has seen the old session end: retry that one case a few times.
 const REBIND_DELAYS_MS = [2, 5, 10, 20, 50, 100, 200, 400] as const;
+
+/** Idle dial sessions kept for reuse; concurrent dials open more, and the extra ones end when freed. */
+const IDLE_SESSIONS = 4;
+
+/**
+ * How long a closed connection's session may wait for the daemon's CloseOK before it is ended rather
+ * than reused. The answer normally takes one IPC round trip; only a Send waiting for the peer's window
+ * holds it up.
+ */
+export const CLOSE_ANSWER_MS = 2_000;
 
 /**
  * Connects to a running daemon.
@@ -78,8 +97,12 @@ export class PilotClient implements PilotNode<IpcConn>, AsyncDisposable {
   #control: IpcClient;
   #log: Logger;
   #sessions = new Set<IpcClient>();
+  /** Dial sessions whose last connection is closed and answered, newest last. */
+  #idle: IpcClient[] = [];
   #listeners = new Set<IpcListener>();
   #conns = new Set<IpcConn>();
+  /** Sessions waiting for the CloseOK of their connection (see #closeAndRecycle). */
+  #recycling = new Set<Promise<void>>();
   #receivers = new Set<DatagramReceiver>();
   #pushers = new Set<(d: Datagram) => void>();
   /** Ports this client unbound; the next bind of one may race the daemon's cleanup. */
@@ -147,7 +170,7 @@ export class PilotClient implements PilotNode<IpcConn>, AsyncDisposable {
     let ipc: IpcClient | undefined;
     try {
       options.signal?.throwIfAborted();
-      ipc = await this.#session(give.signal);
+      ipc = await this.#dialSession(give.signal);
       const session = ipc;
       const id = await session.dial(address, port, { signal: give.signal });
       const conn = new IpcConn(session, {
@@ -155,8 +178,8 @@ export class PilotClient implements PilotNode<IpcConn>, AsyncDisposable {
         local: { transport: "pilot", address: this.address, port: 0 },
         remote: { transport: "pilot", address, port },
       }, async () => {
-        await this.#endSession(session); // the daemon closes the conn with its session, FIN after delivery
         this.#conns.delete(conn);
+        await this.#closeAndRecycle(session, id);
       });
       this.#conns.add(conn);
       if (this.#closing !== undefined) conn.close();
@@ -223,6 +246,7 @@ export class PilotClient implements PilotNode<IpcConn>, AsyncDisposable {
       // Sessions still mid-dial or mid-bind: ending them settles those calls.
       for (const session of this.#sessions) ends.push(session.close());
       await Promise.all(ends);
+      await Promise.all(this.#recycling); // each settles once its session has closed
       await this.#control.close();
       await this.#datagramLoop;
     })();
@@ -248,8 +272,43 @@ export class PilotClient implements PilotNode<IpcConn>, AsyncDisposable {
     return ipc;
   }
 
+  /** An idle dial session that is still open, else a new one. */
+  async #dialSession(signal: AbortSignal): Promise<IpcClient> {
+    for (let idle = this.#idle.pop(); idle !== undefined; idle = this.#idle.pop()) {
+      if (idle.isOpen) return idle;
+      await this.#endSession(idle); // the daemon went away while it waited
+    }
+    return await this.#session(signal);
+  }
+
+  /**
+   * Sends Close for conn `connId` and resolves once it is on the socket; in the background, the
+   * session joins the pool when the daemon answers, or ends (which closes the conn too, §9.6) when it
+   * does not answer in time, fails, or the pool is full.
+   */
+  async #closeAndRecycle(session: IpcClient, connId: number): Promise<void> {
+    const give = new AbortController();
+    const timer = setTimeout(() => give.abort(), CLOSE_ANSWER_MS);
+    Deno.unrefTimer(timer);
+    const { sent, answered } = session.sendClose(connId, { signal: give.signal });
+    const recycled = answered.then(() => {
+      session.forget(connId);
+      if (this.#closing !== undefined || this.#idle.length >= IDLE_SESSIONS) return this.#endSession(session);
+      this.#idle.push(session);
+    }).catch(() => this.#endSession(session)).finally(() => clearTimeout(timer));
+    this.#recycling.add(recycled);
+    void recycled.finally(() => this.#recycling.delete(recycled));
+    try {
+      await sent;
+    } catch {
+      await recycled; // the frame did not go out: the session has ended, which closes the conn
+    }
+  }
+
   async #endSession(ipc: IpcClient): Promise<void> {
     this.#sessions.delete(ipc);
+    const idle = this.#idle.indexOf(ipc);
+    if (idle !== -1) this.#idle.splice(idle, 1);
     await ipc.close();
   }
 

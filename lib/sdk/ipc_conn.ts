@@ -138,7 +138,10 @@ export class IpcConn implements PilotConn {
     this.#closer().then(this.#done.resolve, this.#done.resolve);
   }
 
-  /** Resolves once a `close()` has finished its IPC side. */
+  /**
+   * Resolves once a `close()` has done its IPC side: the Close handed to the daemon, which runs it after
+   * every earlier write, or the connection's session ended.
+   */
   get closed(): Promise<void> {
     return this.#done.promise;
   }
