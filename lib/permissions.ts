@@ -52,6 +52,15 @@ export const LOOPBACK_ALIAS_EXECUTABLES: readonly string[] = [
  */
 const PILOTCTL_ENV_VARS: readonly string[] = ["NODE_V8_COVERAGE"];
 
+/**
+ * V8 settings of the daemon (not a permission, but every way of running the daemon takes its flags
+ * from here). Each datagram and segment is a small ArrayBuffer whose bytes live outside the JS heap,
+ * so with the default young generation dead buffers piled up between collections: a 1 GB send-file
+ * peaked at 215 MB (sender) and 171 MB (receiver). A 1 MiB semi-space collects them as they die:
+ * 134 MB and 117 MB, and no slower (19 → 21 MB/s in the same comparison).
+ */
+export const DAEMON_V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=1"];
+
 /** Programs of the project, each with its own permission set. */
 export type Program = "daemon" | "pilotctl" | "registry" | "beacon";
 
@@ -92,6 +101,7 @@ export function permissionFlags(program: Program, scope: PermissionScope): strin
     `--allow-write=${write.join(",")}`,
     `--allow-env=${(program === "pilotctl" ? [...ENV_VARS, ...PILOTCTL_ENV_VARS] : ENV_VARS).join(",")}`,
   ];
+  if (program === "daemon") flags.push(...DAEMON_V8_FLAGS);
   if (program === "pilotctl") {
     // The daemon program `daemon start` launches, `kill` for `daemon stop` (see KILL_EXECUTABLE), and
     // the loopback-alias programs of `gateway start` (see LOOPBACK_ALIAS_EXECUTABLES).
