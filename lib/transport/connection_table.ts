@@ -286,8 +286,7 @@ export class ConnectionTable {
     }
     if (verdict === "source-limit") return;
     if (
-      this.#activeOnPort(syn.dstPort) >= this.#config.maxConnectionsPerPort ||
-      this.#activeTotal() >= this.#config.maxConnectionsTotal
+      this.#atPortLimit(syn.dstPort) || this.#atTotalLimit()
     ) {
       this.#log.debug("connection limit reached, SYN refused", { port: syn.dstPort });
       this.#sendRstFor(syn); // steps 5–6
@@ -364,16 +363,23 @@ export class ConnectionTable {
     });
   }
 
-  #activeOnPort(port: number): number {
+  // Counting active connections walks them all, TIME_WAIT included (10 s of them under per-message
+  // churn), so it is done only when there are at least as many connections as the limit.
+  #atPortLimit(port: number): boolean {
+    const limit = this.#config.maxConnectionsPerPort;
+    const all = this.#byLocalPort.get(port);
+    if (all === undefined || all.size < limit) return false;
     let n = 0;
-    for (const conn of this.#byLocalPort.get(port) ?? []) if (conn.isActive) n++;
-    return n;
+    for (const conn of all) if (conn.isActive) n++;
+    return n >= limit;
   }
 
-  #activeTotal(): number {
+  #atTotalLimit(): boolean {
+    const limit = this.#config.maxConnectionsTotal;
+    if (this.#connections.size < limit) return false;
     let n = 0;
     for (const conn of this.#connections.values()) if (conn.isActive) n++;
-    return n;
+    return n >= limit;
   }
 
   #portUse(port: number): PortUse {
