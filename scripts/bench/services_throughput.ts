@@ -5,13 +5,11 @@
  * - send-file (data exchange, port 1001) of 100 MB, and of 1 GB when asked: MB/s and the peak RSS of
  *   both daemons, next to raw UDP one-way throughput at the tunnel's encrypted datagram size.
  * - send-message round trips per second through the SDK's `connect()` client (`PilotClient`, which
- *   opens an IPC session per dialled connection), one overlay connection per message and all on one,
- *   next to loopback TCP request/response to another process the same two ways. Each is the median of
- *   `--runs=N` runs (default 5, `_runs.ts`), a run being up to 2,000 messages or 2 s, whichever ends
- *   first, so a run at the issue's target (≥ 2,000/s one connection per message, judged here) takes
- *   about a second and a slower one still ends. One connection per message can run into the per-source
- *   SYN admission of network.md §5.5.1 (10 per second; a dropped SYN is resent after 1 s), which the
- *   p95 shows.
+ *   keeps a few IPC sessions for dialled connections), one overlay connection per message (one at a
+ *   time, and 32 senders at once) and all on one, next to loopback TCP request/response to another
+ *   process the same ways. Each is the median of `--runs=N` runs (default 5, `_runs.ts`), a run being
+ *   up to 2,000 messages or 2 s, whichever ends first, so a run at the issue's target (≥ 2,000/s one
+ *   connection per message, judged here) takes about a second and a slower one still ends.
  * - event fan-out (port 1002) to 100 subscribers: events delivered per second summed over all
  *   subscribers, next to the same bytes fanned out over 100 loopback TCP connections by another process.
  *
@@ -35,6 +33,8 @@ import { atLeast, printComparison, repeatInRounds, runCount } from "./_runs.ts";
 
 const MB = 1024 * 1024;
 const MESSAGES = 2000;
+/** Senders of the concurrent one-connection-per-message case: agents rarely wait for one message at a time. */
+const CONCURRENT_SENDERS = 32;
 const MESSAGE_RUN_BUDGET_MS = 2000;
 const SUBSCRIBERS = 100;
 const EVENTS = 200;
@@ -113,31 +113,51 @@ async function fileSend(a: TestDaemon, b: TestDaemon, size: number, dir: string)
  * One run of request/response exchanges: up to `MESSAGES`, or until `MESSAGE_RUN_BUDGET_MS` has passed.
  * Resolves with round trips per second and appends each exchange's time (ms) to `times`.
  */
-async function exchangeRun(exchange: (i: number) => Promise<void>, times: number[]): Promise<number> {
+async function exchangeRun(
+  exchange: (i: number) => Promise<void>,
+  times: number[],
+  concurrency = 1,
+): Promise<number> {
   const start = performance.now();
+  let started = 0;
   let done = 0;
-  while (done < MESSAGES && performance.now() - start < MESSAGE_RUN_BUDGET_MS) {
-    const begin = performance.now();
-    await exchange(done);
-    times.push(performance.now() - begin);
-    done++;
-  }
+  // `concurrency` senders, each taking the next exchange until the count or the time budget is spent.
+  const sender = async () => {
+    while (started < MESSAGES && performance.now() - start < MESSAGE_RUN_BUDGET_MS) {
+      const i = started++;
+      const begin = performance.now();
+      await exchange(i);
+      times.push(performance.now() - begin);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, sender));
   return done / ((performance.now() - start) / 1000);
 }
 
 /** One run of send-messages through the SDK client, each on its own connection or all on one. */
-async function messageRun(pilot: PilotClient, b: Address, oneConnection: boolean, times: number[]) {
+async function messageRun(
+  pilot: PilotClient,
+  b: Address,
+  oneConnection: boolean,
+  times: number[],
+  concurrency = 1,
+) {
   const shared = oneConnection ? await pilot.dial(b, 1001) : undefined;
   try {
-    return await exchangeRun(async (i) => {
-      const conn = shared ?? await pilot.dial(b, 1001);
-      const reply = await sendMessage(conn, { type: "text", data: `bench message ${i}` });
-      if (reply.ack === undefined) throw new Error(`message ${i} got no ACK`);
-      if (shared === undefined) {
-        conn.close();
-        await conn.closed;
-      }
-    }, times);
+    return await exchangeRun(
+      async (i) => {
+        const conn = shared ?? await pilot.dial(b, 1001);
+        const reply = await sendMessage(conn, { type: "text", data: `bench message ${i}` });
+        if (reply.ack === undefined) throw new Error(`message ${i} got no ACK`);
+        if (shared === undefined) {
+          conn.close();
+          await conn.closed;
+        }
+      },
+      times,
+      concurrency,
+    );
   } finally {
     shared?.close();
     await shared?.closed;
@@ -236,21 +256,30 @@ async function readExactly(conn: Deno.Conn, size: number): Promise<void> {
 }
 
 /** The same exchanges over loopback TCP to the peer process. */
-async function rawMessageRun(peer: TcpPeer, oneConnection: boolean, times: number[]): Promise<number> {
+async function rawMessageRun(
+  peer: TcpPeer,
+  oneConnection: boolean,
+  times: number[],
+  concurrency = 1,
+): Promise<number> {
   const shared = oneConnection ? await peer.connect() : undefined;
   if (shared !== undefined) await shared.write(new Uint8Array([0x52]));
   try {
-    return await exchangeRun(async (i) => {
-      const body = new TextEncoder().encode(`bench message ${i}`);
-      const request = new Uint8Array(8 + body.byteLength);
-      new DataView(request.buffer).setUint32(0, 1);
-      new DataView(request.buffer).setUint32(4, body.byteLength);
-      request.set(body, 8);
-      const conn = shared ?? await peer.connect();
-      await conn.write(shared === undefined ? new Uint8Array([0x52, ...request]) : request);
-      await readExactly(conn, 11);
-      if (shared === undefined) conn.close();
-    }, times);
+    return await exchangeRun(
+      async (i) => {
+        const body = new TextEncoder().encode(`bench message ${i}`);
+        const request = new Uint8Array(8 + body.byteLength);
+        new DataView(request.buffer).setUint32(0, 1);
+        new DataView(request.buffer).setUint32(4, body.byteLength);
+        request.set(body, 8);
+        const conn = shared ?? await peer.connect();
+        await conn.write(shared === undefined ? new Uint8Array([0x52, ...request]) : request);
+        await readExactly(conn, 11);
+        if (shared === undefined) conn.close();
+      },
+      times,
+      concurrency,
+    );
   } finally {
     shared?.close();
   }
@@ -262,14 +291,23 @@ function latencies(times: number[]): string {
 }
 
 async function messageRates(pilot: PilotClient, b: Address, peer: TcpPeer, runs: number): Promise<void> {
-  for (const oneConnection of [false, true]) {
+  const cases = [
+    { oneConnection: false, concurrency: 1 },
+    { oneConnection: false, concurrency: CONCURRENT_SENDERS },
+    { oneConnection: true, concurrency: 1 },
+  ];
+  for (const { oneConnection, concurrency } of cases) {
     const ourTimes: number[] = [];
     const rawTimes: number[] = [];
     const [ours, raw] = await repeatInRounds(runs, [
-      () => messageRun(pilot, b, oneConnection, ourTimes),
-      () => rawMessageRun(peer, oneConnection, rawTimes),
+      () => messageRun(pilot, b, oneConnection, ourTimes, concurrency),
+      () => rawMessageRun(peer, oneConnection, rawTimes, concurrency),
     ]);
-    const how = oneConnection ? "all on one connection" : "one connection each";
+    const how = oneConnection
+      ? "all on one connection"
+      : concurrency === 1
+      ? "one connection each, one at a time"
+      : `one connection each, ${concurrency} at a time`;
     printComparison({
       label: `send-message through the SDK, ${how} (${ourTimes.length} messages in ${runs} runs; ${
         latencies(ourTimes)
