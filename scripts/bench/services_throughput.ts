@@ -21,6 +21,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { dialStream, IpcClient } from "../../lib/ipc/mod.ts";
 import { connect, type PilotClient } from "../../lib/sdk/mod.ts";
 import { type Address, parseAddress } from "../../lib/protocol/mod.ts";
@@ -85,6 +86,17 @@ async function writeFile(path: string, size: number): Promise<void> {
   }
 }
 
+/** Hex SHA-256 of a file, streamed. */
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(MB);
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    hash.update(buffer.subarray(0, n));
+  }
+  return hash.digest("hex");
+}
+
 async function fileSend(a: TestDaemon, b: TestDaemon, size: number, dir: string) {
   const path = `${dir}/bench-${size}.bin`;
   await writeFile(path, size);
@@ -100,10 +112,15 @@ async function fileSend(a: TestDaemon, b: TestDaemon, size: number, dir: string)
       await conn.closed;
       return elapsed;
     });
+    const sent = await sha256OfFile(path);
+    let received: string | undefined;
     for await (const entry of Deno.readDir(`${b.pilotHome}/received`)) {
-      await Deno.remove(`${b.pilotHome}/received/${entry.name}`);
+      const file = `${b.pilotHome}/received/${entry.name}`;
+      received = await sha256OfFile(file);
+      await Deno.remove(file);
     }
-    return { mbPerSecond: size / 1e6 / seconds, seconds, peaks };
+    if (received !== sent) throw new Error(`send-file: received sha256 ${received}, sent ${sent}`);
+    return { mbPerSecond: size / 1e6 / seconds, seconds, peaks, sha256: sent };
   } finally {
     await Deno.remove(path);
   }
@@ -369,7 +386,7 @@ try {
         `(${fmt(run.seconds)} s) = ${ratio(run.mbPerSecond, rawUdp.mbPerSecond)} UDP one-way; ` +
         `peak RSS sender ${fmt((run.peaks[0] ?? NaN) / 1e6)} MB, receiver ${
           fmt((run.peaks[1] ?? NaN) / 1e6)
-        } MB`,
+        } MB; sha256 equal (${run.sha256.slice(0, 16)}…)`,
     );
   }
   {
