@@ -25,6 +25,7 @@ import { IpcClient } from "../../lib/ipc/mod.ts";
 import { parseAddress, PORTS } from "../../lib/protocol/mod.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
+import { rssOf, sampleDaemonRss } from "./_daemon_rss.ts";
 import { canReadProc, measureUsage, PROC_READER, startIdleProcess } from "./_proc_usage.ts";
 import { percentile, rawUdpOneWay, rawUdpRoundTrip } from "./_raw_udp.ts";
 import { atLeast, atMost, type Bound, printComparison, repeatInRounds, runCount, verdict } from "./_runs.ts";
@@ -41,8 +42,7 @@ const MILLISECONDS = { name: "ms", digits: 3 };
 /** Resident memory of a daemon in MB, as its Info reports it. */
 async function rssMb(daemon: TestDaemon): Promise<number> {
   await using ipc = await IpcClient.connect(daemon.socket);
-  const info = await ipc.info();
-  return Number(Reflect.get(info as object, "rss_bytes")) / 1e6;
+  return rssOf(await ipc.info()) / 1e6;
 }
 
 async function oneWay(
@@ -56,10 +56,7 @@ async function oneWay(
   const connId = await client.dial(parseAddress(b.address), port);
   const accepted = await server.accept(port);
   const chunk = new Uint8Array(1024 * 1024).fill(0x5a);
-  let peak = 0;
-  const sampler = setInterval(async () => {
-    peak = Math.max(peak, await rssMb(a), await rssMb(b));
-  }, 100);
+  const sampler = await sampleDaemonRss([a, b], 100);
   const start = performance.now();
   const sending = (async () => {
     for (let sent = 0; sent < TRANSFER_BYTES;) {
@@ -75,7 +72,7 @@ async function oneWay(
     received += data.byteLength;
   }
   const elapsed = performance.now() - start;
-  clearInterval(sampler);
+  const peak = Math.max(...await sampler.stop()) / 1e6;
   await sending;
   await client.closeConnection(connId);
   return { mbPerSecond: TRANSFER_BYTES / 1e6 / (elapsed / 1000), peakRssMb: peak };

@@ -29,6 +29,7 @@ import { sendFile, sendMessage } from "../../lib/services/data_exchange/mod.ts";
 import { encodeEvent, subscribe } from "../../lib/services/event_stream/mod.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
+import { sampleDaemonRss } from "./_daemon_rss.ts";
 import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, printComparison, repeatInRounds, runCount } from "./_runs.ts";
 
@@ -51,30 +52,13 @@ function wantsGigabyte(): boolean {
   return env.state === "granted" && Deno.env.get("PILOT_BENCH_1GB") === "1";
 }
 
-function rssOf(info: unknown): number {
-  const value = typeof info === "object" && info !== null ? Reflect.get(info, "rss_bytes") : undefined;
-  return typeof value === "number" ? value : NaN;
-}
-
 /** The highest RSS of each daemon while `work` runs, sampled over IPC every 100 ms. */
 async function withPeakRss<T>(daemons: TestDaemon[], work: () => Promise<T>) {
-  const clients = await Promise.all(daemons.map((d) => IpcClient.connect(d.socket)));
-  const peaks = daemons.map(() => 0);
-  let running = true;
-  const sampling = (async () => {
-    while (running) {
-      const infos = await Promise.all(clients.map((c) => c.info()));
-      infos.forEach((info, i) => peaks[i] = Math.max(peaks[i] ?? 0, rssOf(info)));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  try {
-    return { result: await work(), peaks };
-  } finally {
-    running = false;
-    await sampling;
-    for (const client of clients) await client[Symbol.asyncDispose]();
-  }
+  const sampler = await sampleDaemonRss(daemons, 100);
+  const outcome = await work().then((value) => ({ value }), (error) => ({ error }));
+  const peaks = await sampler.stop();
+  if ("error" in outcome) throw outcome.error;
+  return { result: outcome.value, peaks };
 }
 
 async function writeFile(path: string, size: number): Promise<void> {
