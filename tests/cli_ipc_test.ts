@@ -16,33 +16,7 @@ import {
   IpcServer,
   type IpcSession,
 } from "../lib/ipc/mod.ts";
-
-interface Capture {
-  direction: string;
-  hex: string;
-  note: string;
-  json?: unknown;
-}
-
-const vectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../shared/vectors/ipc.json", import.meta.url)),
-);
-const captured: Capture[] = [
-  ...vectors.messages,
-  ...vectors.public_nodes_run.messages_A,
-  ...vectors.public_nodes_run.messages_B,
-];
-
-function capturedJson(marker: string, nth = 0): unknown {
-  return captured.filter((m) => m.note.includes(marker) && m.json !== undefined)[nth].json;
-}
-
-/** The body (after the 4-byte length) of the first captured request whose note contains `marker`. */
-function capturedRequest(marker: string): string {
-  const found = captured.find((m) => m.direction.startsWith("pilotctl->") && m.note.includes(marker));
-  assert.ok(found !== undefined, marker);
-  return found.hex.slice(8);
-}
+import { capturedJson, capturedRequest } from "./_helpers/ipc_captures.ts";
 
 const INFO = capturedJson("InfoOK");
 const TRUSTED = capturedJson("HandshakeOK", 0);

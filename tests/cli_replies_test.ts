@@ -17,32 +17,13 @@ import {
   trustedList,
 } from "../cli/commands/trust.ts";
 import { formatJson } from "../cli/render.ts";
-
-interface Capture {
-  note: string;
-  json?: unknown;
-}
-
-const vectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../shared/vectors/ipc.json", import.meta.url)),
-);
-const captured: Capture[] = [
-  ...vectors.messages,
-  ...vectors.public_nodes_run.messages_A,
-  ...vectors.public_nodes_run.messages_B,
-];
-
-function replyOf(marker: string, index = 0): unknown {
-  const found = captured.filter((m) => m.note.includes(marker) && m.json !== undefined);
-  assert.ok(found.length > index, `no captured reply with ${marker}`);
-  return found[index].json;
-}
+import { capturedJson } from "./_helpers/ipc_captures.ts";
 
 const utc = new Date(0).getTimezoneOffset() === 0;
 
 Deno.test("info: the captured InfoOK renders as §14.1's text", () => {
   assert.equal(
-    renderInfo(replyOf("InfoOK")),
+    renderInfo(capturedJson("InfoOK")),
     `Pilot Protocol Daemon
   Node ID:     1
   Address:     0:0000.0000.0001
@@ -59,7 +40,7 @@ Deno.test("info: the captured InfoOK renders as §14.1's text", () => {
 });
 
 Deno.test("info: --json passes the Info object through with sorted keys", () => {
-  const info = replyOf("InfoOK");
+  const info = capturedJson("InfoOK");
   assert.equal(
     formatJson({ data: info, status: "ok" }),
     '{"data":{"address":"0:0000.0000.0001","authenticated_peers":0,"bytes_recv":0,"bytes_sent":0,"conn_list":[],' +
@@ -230,10 +211,10 @@ Deno.test("peers: filter by node ID or endpoint, null when nothing is listed (§
 });
 
 Deno.test("trust: the captured pending and trusted replies render as §12.5/§12.6 tables", () => {
-  const pending = pendingList(replyOf("HandshakeOK", 4));
+  const pending = pendingList(capturedJson("HandshakeOK", 4));
   assert.equal(pending.length, 1);
-  const trustedA = trustedList(replyOf("HandshakeOK", 0));
-  const trustedB = trustedList(replyOf("HandshakeOK", 6));
+  const trustedA = trustedList(capturedJson("HandshakeOK", 0));
+  const trustedB = trustedList(capturedJson("HandshakeOK", 6));
   const pendingText = renderPending(pending);
   assert.match(
     pendingText,
@@ -272,7 +253,7 @@ Deno.test("trust: the captured pending and trusted replies render as §12.5/§12
 });
 
 Deno.test("handshake: the sent and the (unreachable) already-trusted texts (§12.1)", () => {
-  const reply = replyOf("HandshakeOK", 1);
+  const reply = capturedJson("HandshakeOK", 1);
   assert.deepEqual(reply, { node_id: 2, status: "sent" });
   assert.equal(
     renderHandshake("sent", 2),
@@ -284,7 +265,7 @@ Deno.test("handshake: the sent and the (unreachable) already-trusted texts (§12
 });
 
 Deno.test("find: the captured ResolveHostnameOK renders as §9.1's text", () => {
-  assert.deepEqual(replyOf("ResolveHostnameOK"), {
+  assert.deepEqual(capturedJson("ResolveHostnameOK"), {
     address: "0:0000.0000.0002",
     hostname: "agent-b",
     node_id: 2,
