@@ -61,6 +61,15 @@ function invalid(message: string): PilotError {
   return new PilotError("invalid_argument", message);
 }
 
+/**
+ * Checks that the command got at least `count` positional arguments.
+ *
+ * @throws {PilotError} `invalid_argument` with `usage` as its text when fewer were given.
+ */
+export function requirePositionals(parsed: ParsedArgs, count: number, usage: string): void {
+  if (parsed.positionals.length < count) throw new PilotError("invalid_argument", usage);
+}
+
 /** A string flag: its value, or `fallback` when absent. */
 export function stringFlag(parsed: ParsedArgs, key: string, fallback = ""): string {
   return parsed.flags.get(key) ?? fallback;

@@ -12,7 +12,7 @@
 import { isPilotError, PilotError } from "../../lib/errors.ts";
 import { type MessageType, sendFile, sendMessage } from "../../lib/services/data_exchange/mod.ts";
 import { formatAddress, goQuote, PORTS } from "../../lib/protocol/mod.ts";
-import { parseArgs, stringFlag } from "../args.ts";
+import { parseArgs, requirePositionals, stringFlag } from "../args.ts";
 import type { CommandContext, CommandRun } from "../command.ts";
 import { closeAndWait, dialOrFail, resolveTarget } from "../data_plane.ts";
 import { openDaemon } from "../daemon_link.ts";
@@ -33,12 +33,11 @@ async function ackOf(send: () => Promise<{ ack: string | undefined }>): Promise<
 
 async function runSendMessage(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl send-message <address|hostname> --data <text> [--type text|json|binary]",
-    );
-  }
+  requirePositionals(
+    parsed,
+    1,
+    "usage: pilotctl send-message <address|hostname> --data <text> [--type text|json|binary]",
+  );
   await using ipc = await openDaemon(ctx.env);
   const address = await resolveTarget(ctx, ipc, parsed.positionals[0]);
   const data = stringFlag(parsed, "data");

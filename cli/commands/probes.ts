@@ -9,7 +9,7 @@
 import { PilotError } from "../../lib/errors.ts";
 import { benchEcho, pingOnce, type PingResult } from "../../lib/services/echo/mod.ts";
 import { formatAddress, PORTS } from "../../lib/protocol/mod.ts";
-import { durationFlag, intFlag, parseAddressArg, parseArgs, parsePort } from "../args.ts";
+import { durationFlag, intFlag, parseAddressArg, parseArgs, parsePort, requirePositionals } from "../args.ts";
 import type { CommandContext, CommandRun } from "../command.ts";
 import {
   closeAndWait,
@@ -51,12 +51,7 @@ type PingRecord = { seq: number; error: string } | { seq: number; rtt_ms: number
 
 async function runPing(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl ping <address|hostname> [--count <n>] [--timeout <dur>]",
-    );
-  }
+  requirePositionals(parsed, 1, "usage: pilotctl ping <address|hostname> [--count <n>] [--timeout <dur>]");
   const count = intFlag(parsed, "count", 4);
   // Issue #5: the reference prints only the `PING` line for a count below 1; we say it is wrong.
   if (count < 1) throw new PilotError("invalid_argument", `invalid --count ${count}: must be at least 1`);
@@ -112,9 +107,7 @@ async function runPing(ctx: CommandContext): Promise<void> {
 
 async function runTraceroute(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError("invalid_argument", "usage: pilotctl traceroute <address> [--timeout <dur>]");
-  }
+  requirePositionals(parsed, 1, "usage: pilotctl traceroute <address> [--timeout <dur>]");
   const timeoutMs = durationFlag(parsed, "timeout", 30_000);
   await using ipc = await openDaemon(ctx.env);
   const address = parseAddressArg(parsed.positionals[0]);
@@ -203,12 +196,7 @@ function parseSizeMb(text: string): number {
 
 async function runBench(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl bench <address|hostname> [size_mb] [--timeout <dur>]",
-    );
-  }
+  requirePositionals(parsed, 1, "usage: pilotctl bench <address|hostname> [size_mb] [--timeout <dur>]");
   const timeoutMs = durationFlag(parsed, "timeout", 120_000);
   await using ipc = await openDaemon(ctx.env);
   const address = await resolveTarget(ctx, ipc, parsed.positionals[0]);
@@ -256,9 +244,7 @@ type Datagram = { bytes: number; data: string; src_addr: string; src_port: numbe
 
 async function runListen(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError("invalid_argument", "usage: pilotctl listen <port> [--count <n>] [--timeout <dur>]");
-  }
+  requirePositionals(parsed, 1, "usage: pilotctl listen <port> [--count <n>] [--timeout <dur>]");
   const port = parsePort(parsed.positionals[0]);
   const count = intFlag(parsed, "count", 0);
   const timeoutMs = durationFlag(parsed, "timeout", 0);

@@ -9,7 +9,7 @@
 import { isPilotError, PilotError } from "../../lib/errors.ts";
 import { publish, subscribe, type SubscribedEvent } from "../../lib/services/event_stream/mod.ts";
 import { formatAddress, goQuote, PORTS } from "../../lib/protocol/mod.ts";
-import { durationFlag, intFlag, parseArgs, stringFlag } from "../args.ts";
+import { durationFlag, intFlag, parseArgs, requirePositionals, stringFlag } from "../args.ts";
 import type { CommandContext, CommandRun } from "../command.ts";
 import { closeAndWait, dialOrFail, reachableHint, resolveTarget } from "../data_plane.ts";
 import { openDaemon } from "../daemon_link.ts";
@@ -22,12 +22,11 @@ function record(event: SubscribedEvent): { bytes: number; data: string; topic: s
 
 async function runSubscribe(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 2) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl subscribe <address|hostname> <topic> [--count <n>] [--timeout <dur>]",
-    );
-  }
+  requirePositionals(
+    parsed,
+    2,
+    "usage: pilotctl subscribe <address|hostname> <topic> [--count <n>] [--timeout <dur>]",
+  );
   await using ipc = await openDaemon(ctx.env);
   const address = await resolveTarget(ctx, ipc, parsed.positionals[0]);
   const topic = parsed.positionals[1];
@@ -84,12 +83,7 @@ async function runSubscribe(ctx: CommandContext): Promise<void> {
 
 async function runPublish(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 2) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl publish <address|hostname> <topic> --data <message>",
-    );
-  }
+  requirePositionals(parsed, 2, "usage: pilotctl publish <address|hostname> <topic> --data <message>");
   await using ipc = await openDaemon(ctx.env);
   const address = await resolveTarget(ctx, ipc, parsed.positionals[0]);
   const data = stringFlag(parsed, "data");

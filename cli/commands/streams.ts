@@ -10,7 +10,7 @@ import { PilotError } from "../../lib/errors.ts";
 import type { IpcClient } from "../../lib/ipc/mod.ts";
 import { IpcStreamAddr, IpcStreamConn } from "../../lib/ipc/mod.ts";
 import { type Address, formatAddress, PORTS } from "../../lib/protocol/mod.ts";
-import { durationFlag, intFlag, parseArgs, parsePort, stringFlag } from "../args.ts";
+import { durationFlag, intFlag, parseArgs, parsePort, requirePositionals, stringFlag } from "../args.ts";
 import { type CommandContext, type CommandRun, PROCESS_STDIN } from "../command.ts";
 import { closeAndWait, dialOrFail, errorText, readOnce, remainingMs, resolveTarget } from "../data_plane.ts";
 import { callFailed, openDaemon } from "../daemon_link.ts";
@@ -74,12 +74,11 @@ async function exchange(ctx: CommandContext, x: Exchange): Promise<void> {
 
 async function runConnect(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl connect <address|hostname> [port] [--message <msg>] [--timeout <dur>]",
-    );
-  }
+  requirePositionals(
+    parsed,
+    1,
+    "usage: pilotctl connect <address|hostname> [port] [--message <msg>] [--timeout <dur>]",
+  );
   await using ipc = await openDaemon(ctx.env);
   const address = await resolveTarget(ctx, ipc, parsed.positionals[0]);
   const port = parsed.positionals.length > 1 ? parsePort(parsed.positionals[1]) : PORTS.STDIO;
@@ -119,12 +118,11 @@ async function runConnect(ctx: CommandContext): Promise<void> {
 
 async function runSend(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 2) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl send <address|hostname> <port> --data <msg> [--timeout <dur>]",
-    );
-  }
+  requirePositionals(
+    parsed,
+    2,
+    "usage: pilotctl send <address|hostname> <port> --data <msg> [--timeout <dur>]",
+  );
   await using ipc = await openDaemon(ctx.env);
   const address = await resolveTarget(ctx, ipc, parsed.positionals[0]);
   const port = parsePort(parsed.positionals[1]);
@@ -151,9 +149,7 @@ type RecvMessage =
 
 async function runRecv(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError("invalid_argument", "usage: pilotctl recv <port> [--count <n>] [--timeout <dur>]");
-  }
+  requirePositionals(parsed, 1, "usage: pilotctl recv <port> [--count <n>] [--timeout <dur>]");
   const port = parsePort(parsed.positionals[0]);
   const count = intFlag(parsed, "count", 1);
   const timeoutMs = durationFlag(parsed, "timeout", DEFAULT_TIMEOUT_MS);

@@ -23,7 +23,7 @@ import {
   type TaskFile,
   TaskStore,
 } from "../../lib/services/task_submit/mod.ts";
-import { parseArgs, stringFlag } from "../args.ts";
+import { parseArgs, requirePositionals, stringFlag } from "../args.ts";
 import type { CommandContext, CommandRun } from "../command.ts";
 import { closeAndWait, resolveTarget } from "../data_plane.ts";
 import { openDaemon } from "../daemon_link.ts";
@@ -61,12 +61,7 @@ async function askDaemon(ipc: IpcClient, request: LocalRequest): Promise<Record<
 
 async function runSubmit(ctx: CommandContext): Promise<void> {
   const parsed = parseArgs(ctx.args);
-  if (parsed.positionals.length < 1) {
-    throw new PilotError(
-      "invalid_argument",
-      "usage: pilotctl task submit <address|hostname> --task <description>",
-    );
-  }
+  requirePositionals(parsed, 1, "usage: pilotctl task submit <address|hostname> --task <description>");
   await using ipc = await openDaemon(ctx.env);
   const target = await resolveTarget(ctx, ipc, parsed.positionals[0]);
   const description = stringFlag(parsed, "task");
