@@ -1,7 +1,8 @@
 /**
- * End to end (issue #6): the task marketplace between three real daemons, driven by `pilotctl` child
+ * End to end (issue #6): the task marketplace between real daemons, driven by `pilotctl` child
  * processes. alpha hosts the registry; all three are public, so no trust is needed. gamma runs with
- * one-second task timers so cancellation and expiry happen within the test.
+ * a one-second accept timeout and delta a one-second expiry, so cancellation and expiry happen within
+ * the test.
  *
  * Every wait is on a daemon's log record with a deadline, never a sleep.
  */
@@ -31,6 +32,12 @@ Deno.test("task e2e: submit → accept → execute → send-results, gating, dec
   await using gamma = await startDaemon({
     ...join,
     flags: ["-public", "-task-accept-timeout", "1s", "-task-expiry", "1s"],
+  });
+  // Expiry needs the accept to land before the accept timeout, however slow a loaded machine starts
+  // pilotctl, so it gets its own node whose accept timeout is long and whose expiry is short.
+  await using delta = await startDaemon({
+    ...join,
+    flags: ["-public", "-task-accept-timeout", "10m", "-task-expiry", "1s"],
   });
   await using quiet = await startDaemon({ ...join, flags: ["-public", "-no-tasksubmit"] });
   let first = "";
@@ -183,13 +190,13 @@ Deno.test("task e2e: submit → accept → execute → send-results, gating, dec
   );
 
   await t.step("expiry: an accepted task left at the head expires and costs the receiver 1", async () => {
-    const submit = await ok(alpha, ["task", "submit", gamma.address, "--task", "abandoned"]);
+    const submit = await ok(alpha, ["task", "submit", delta.address, "--task", "abandoned"]);
     const id = String(submit.task_id);
-    await ok(gamma, ["task", "accept", "--id", id]);
+    await ok(delta, ["task", "accept", "--id", id]);
     await statusLogged(alpha, id, "EXPIRED");
-    assert.equal((await taskFile(gamma, "received", id)).status, "EXPIRED");
-    await gamma.waitForLog((r) => r.msg === "polo score changed" && r.task_id === id);
-    assert.equal(await score(alpha, gamma, registry), -1);
+    assert.equal((await taskFile(delta, "received", id)).status, "EXPIRED");
+    await delta.waitForLog((r) => r.msg === "polo score changed" && r.task_id === id);
+    assert.equal(await score(alpha, delta, registry), -1);
   });
 
   await t.step("-no-tasksubmit leaves port 1003 unbound; enable-tasks advertises in lookup", async () => {
