@@ -119,16 +119,42 @@ export async function writeFileExclusive(
   data: Uint8Array | string,
   options: WriteFileOptions = {},
 ): Promise<void> {
-  const temp = await writeTemp(path, data, options.mode ?? 0o600);
+  const taken = await writeFileUnderFreeName(() => path, 1, data, options);
+  if (taken === undefined) throw new PilotError("already_exists", `${path} already exists`);
+}
+
+/**
+ * As {@linkcode writeFileExclusive}, trying `pathAt(0)`, `pathAt(1)`, ... up to `attempts` names in one
+ * folder until one is free. The content is written and synced once, whatever the number of names
+ * tried, so writers racing for the same names each pay one fsync, not one per name taken.
+ *
+ * Returns the path taken, or `undefined` when every name tried exists (nothing is left behind).
+ *
+ * @throws {PilotError} `store_write_failed` on errors other than a taken name.
+ */
+export async function writeFileUnderFreeName(
+  pathAt: (attempt: number) => string,
+  attempts: number,
+  data: Uint8Array | string,
+  options: WriteFileOptions = {},
+): Promise<string | undefined> {
+  const first = pathAt(0);
+  const temp = await writeTemp(first, data, options.mode ?? 0o600);
+  let taken: string | undefined;
   try {
-    await Deno.link(temp, path);
-  } catch (cause) {
-    if (cause instanceof Deno.errors.AlreadyExists) {
-      throw new PilotError("already_exists", `${path} already exists`, { cause });
+    for (let attempt = 0; attempt < attempts && taken === undefined; attempt++) {
+      const path = pathAt(attempt);
+      try {
+        await Deno.link(temp, path);
+        taken = path;
+      } catch (cause) {
+        if (cause instanceof Deno.errors.AlreadyExists) continue;
+        throw new PilotError("store_write_failed", `cannot create ${path}: ${errorText(cause)}`, { cause });
+      }
     }
-    throw new PilotError("store_write_failed", `cannot create ${path}: ${errorText(cause)}`, { cause });
   } finally {
     await removeQuietly(temp);
   }
-  await syncDir(splitPath(path).dir);
+  if (taken !== undefined) await syncDir(splitPath(taken).dir);
+  return taken;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isPilotError } from "../errors.ts";
-import { writeFileAtomic, writeFileExclusive } from "./atomic_file.ts";
+import { writeFileAtomic, writeFileExclusive, writeFileUnderFreeName } from "./atomic_file.ts";
 
 /** Permission bits of a path; fails the test when the platform reports none. */
 async function modeOf(path: string): Promise<number> {
@@ -83,6 +83,20 @@ Deno.test("atomic file: of many concurrent exclusive writers to one name exactly
     }
     assert.match(await Deno.readTextFile(`${dir}/one`), /^writer \d+$/);
     assert.deepEqual(names(dir), ["one"]);
+  });
+});
+
+Deno.test("atomic file: racing writers over the same candidate names each take a different one", async () => {
+  await withTempDir(async (dir) => {
+    const pathAt = (attempt: number) => `${dir}/msg_${attempt}`;
+    const taken = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => writeFileUnderFreeName(pathAt, 12, `writer ${i}`)),
+    );
+    assert.equal(new Set(taken).size, 12, "no two writers share a name");
+    const contents = await Promise.all(taken.map((path) => Deno.readTextFile(String(path))));
+    assert.deepEqual(contents.sort(), Array.from({ length: 12 }, (_, i) => `writer ${i}`).sort());
+    assert.equal(await writeFileUnderFreeName(pathAt, 12, "late"), undefined, "every name is taken");
+    assert.equal(names(dir).length, 12, "no temp file is left behind");
   });
 });
 

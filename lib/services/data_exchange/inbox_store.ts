@@ -5,8 +5,8 @@
  *
  * Deviations from the reference, each a bug we do not copy:
  * - Atomic and durable: a message is written to a temp file, fsynced, and linked under its final name
- *   (lib/fs/atomic_file.ts `writeFileExclusive`); a reader never sees half a message, and the ACK is
- *   sent only after this returns.
+ *   (lib/fs/atomic_file.ts `writeFileUnderFreeName`, which writes once however many names are taken);
+ *   a reader never sees half a message, and the ACK is sent only after this returns.
  * - Never overwritten: when the reference's name is taken (two messages of one type in the same
  *   millisecond, or several daemons sharing a home), `_001`, `_002`, ... go before `.json`.
  * - Lossless: when the payload is not valid UTF-8, the record also carries `data_base64` with the exact
@@ -17,12 +17,12 @@
  */
 
 import { errorText, PilotError } from "../../errors.ts";
-import { writeFileExclusive } from "../../fs/atomic_file.ts";
-import { FILE_MODE } from "./constants.ts";
+import { writeFileUnderFreeName } from "../../fs/atomic_file.ts";
+import { FILE_MODE, MAX_NAME_SUFFIX } from "./constants.ts";
 import { frameTypeName } from "./frame.ts";
 import { formatGoJsonString } from "../../json/go_json.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
-import { ensureDir, isTempName, readNames, removeAll, storedName, storeUnderFreeName } from "./_store_dir.ts";
+import { ensureDir, isTempName, readNames, removeAll, storedName } from "./_store_dir.ts";
 import type { SkippedEntry } from "./_store_dir.ts";
 
 /** A message to store. */
@@ -121,11 +121,17 @@ export async function saveInboxMessage(home: string, message: InboxMessageInput)
   const content = formatInboxRecord(message);
   const stamp = formatNameStamp(message.receivedAt);
   const typeName = frameTypeName(message.type);
-  const name = await storeUnderFreeName(
-    (attempt) => storedName(typeName, stamp, ".json", attempt),
-    (candidate) => writeFileExclusive(`${dir}/${candidate}`, content, { mode: FILE_MODE }),
+  const nameAt = (attempt: number) => storedName(typeName, stamp, ".json", attempt);
+  const path = await writeFileUnderFreeName(
+    (attempt) => `${dir}/${nameAt(attempt)}`,
+    MAX_NAME_SUFFIX + 1,
+    content,
+    { mode: FILE_MODE },
   );
-  return { name, path: `${dir}/${name}` };
+  if (path === undefined) {
+    throw new PilotError("store_name_exhausted", `${MAX_NAME_SUFFIX + 1} names taken for ${nameAt(0)}`);
+  }
+  return { name: path.slice(dir.length + 1), path };
 }
 
 /** The exact payload of a listed record: `data_base64` when present, else the UTF-8 of `data`. */
