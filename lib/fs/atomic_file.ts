@@ -66,14 +66,11 @@ async function removeQuietly(path: string): Promise<void> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a folder so a new name in it survives a power loss; some platforms cannot, which is fine. */
+export async function syncDir(dir: string): Promise<void> {
   try {
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
+    using handle = await Deno.open(dir, { read: true });
+    await handle.sync();
   } catch {
     // Some platforms cannot open or fsync a directory; the data itself is already durable.
   }

@@ -75,15 +75,6 @@ export async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-/** fsyncs a folder so a new name in it survives a power loss; some platforms cannot, which is fine. */
-export async function syncDir(dir: string): Promise<void> {
-  try {
-    using handle = await Deno.open(dir, { read: true });
-    await handle.sync();
-  } catch {
-    // The data is already durable; only the name's durability is best effort here.
-  }
-}
 
 /**
  * Removes temp files in `dir` whose last change is older than `maxAgeMs` before `now`. A missing

@@ -57,6 +57,30 @@ Deno.test("received store: a committed file appears whole under its name, mode 0
   });
 });
 
+Deno.test("received store: segment-sized writes, a reused buffer and one oversized write land in order", async () => {
+  await withHome(async (home) => {
+    const incoming = await IncomingFile.create(home);
+    const expected: number[] = [];
+    const reused = new Uint8Array(4096);
+    // 3 MiB in segment-sized writes from one buffer the caller overwrites each time, so the file is
+    // only right if every write's bytes were taken before the call settled.
+    for (let i = 0; i < 768; i++) {
+      reused.fill(i & 0xff);
+      await incoming.write(reused.subarray(0, 4096 - (i % 3)));
+      for (let k = 0; k < 4096 - (i % 3); k++) expected.push(i & 0xff);
+    }
+    const big = new Uint8Array(1_000_003).map((_, k) => (k * 7) & 0xff);
+    await incoming.write(big);
+    for (const byte of big) expected.push(byte);
+    await incoming.write(text.encode("!"));
+    expected.push(0x21);
+    assert.equal(incoming.bytesWritten, expected.length);
+    const stored = await incoming.commit("big.bin", AT);
+    assert.equal(stored.bytes, expected.length);
+    assert.deepEqual(await Deno.readFile(stored.path), new Uint8Array(expected));
+  });
+});
+
 Deno.test("received store: two files of one name in the same millisecond both survive", async () => {
   await withHome(async (home) => {
     for (const content of ["one", "two"]) {
