@@ -75,7 +75,6 @@ export async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-
 /**
  * Removes temp files in `dir` whose last change is older than `maxAgeMs` before `now`. A missing
  * folder has nothing to clean. Returns how many were removed.

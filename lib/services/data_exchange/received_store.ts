@@ -15,6 +15,7 @@
  */
 
 import { errorText, PilotError } from "../../errors.ts";
+import { syncDir } from "../../fs/atomic_file.ts";
 import { FILE_MODE } from "./constants.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
 import {
@@ -25,9 +26,11 @@ import {
   removeAll,
   storedName,
   storeUnderFreeName,
-  syncDir,
 } from "./_store_dir.ts";
 import type { SkippedEntry } from "./_store_dir.ts";
+
+/** How many received bytes are gathered in memory before one file write. */
+const WRITE_BATCH_BYTES = 256 * 1024;
 
 /** Where a received file was stored. */
 export interface StoredFile {
@@ -101,6 +104,10 @@ export class IncomingFile {
   readonly #temp: string;
   #file: Deno.FsFile | undefined;
   #bytes = 0;
+  // Received bytes not yet handed to the file. Data arrives a stream segment (4 KiB) at a time, and a
+  // file write per segment cost the receiving daemon a tenth of its time in write calls.
+  #pending: Uint8Array | undefined;
+  #pendingBytes = 0;
 
   private constructor(dir: string, temp: string, file: Deno.FsFile) {
     this.#dir = dir;
@@ -134,26 +141,31 @@ export class IncomingFile {
     }
   }
 
-  /** Bytes written so far. */
+  /** Bytes taken so far (some may still wait in memory until the next flush or sync). */
   get bytesWritten(): number {
     return this.#bytes;
   }
 
-  /** Appends `bytes`. @throws {PilotError} `store_write_failed`. */
+  /**
+   * Appends `bytes`, which the caller may reuse once this settles.
+   *
+   * @throws {PilotError} `store_write_failed` (perhaps for bytes an earlier call took).
+   */
   async write(bytes: Uint8Array): Promise<void> {
-    const file = this.#open();
-    try {
-      for (let offset = 0; offset < bytes.byteLength;) offset += await file.write(bytes.subarray(offset));
-    } catch (cause) {
-      throw new PilotError("store_write_failed", `cannot write ${this.#temp}: ${errorText(cause)}`, {
-        cause,
-      });
+    if (this.#pendingBytes + bytes.byteLength > WRITE_BATCH_BYTES) await this.#flush();
+    if (bytes.byteLength >= WRITE_BATCH_BYTES) {
+      await this.#writeOut(bytes);
+    } else {
+      this.#pending ??= new Uint8Array(WRITE_BATCH_BYTES);
+      this.#pending.set(bytes, this.#pendingBytes);
+      this.#pendingBytes += bytes.byteLength;
     }
     this.#bytes += bytes.byteLength;
   }
 
   /** Makes what was written so far durable. @throws {PilotError} `store_write_failed`. */
   async sync(): Promise<void> {
+    await this.#flush();
     try {
       await this.#open().sync();
     } catch (cause) {
@@ -190,6 +202,24 @@ export class IncomingFile {
     await removeQuietly(this.#temp);
   }
 
+  async #flush(): Promise<void> {
+    if (this.#pending === undefined || this.#pendingBytes === 0) return;
+    const held = this.#pending.subarray(0, this.#pendingBytes);
+    this.#pendingBytes = 0;
+    await this.#writeOut(held);
+  }
+
+  async #writeOut(bytes: Uint8Array): Promise<void> {
+    const file = this.#open();
+    try {
+      for (let offset = 0; offset < bytes.byteLength;) offset += await file.write(bytes.subarray(offset));
+    } catch (cause) {
+      throw new PilotError("store_write_failed", `cannot write ${this.#temp}: ${errorText(cause)}`, {
+        cause,
+      });
+    }
+  }
+
   #open(): Deno.FsFile {
     if (this.#file === undefined) throw new Error("incoming file used after commit or abort");
     return this.#file;
@@ -198,6 +228,8 @@ export class IncomingFile {
   #closeFile(): void {
     const file = this.#file;
     this.#file = undefined;
+    this.#pending = undefined;
+    this.#pendingBytes = 0;
     try {
       file?.close();
     } catch {
