@@ -13,7 +13,8 @@
  *   rounds. The issue expects this path to be bound by process start-up; the ratio says how close it
  *   is. The SDK's send-message rate is in `services_throughput.ts`.
  *
- * Usage: `deno task bench cli_path` (about 40 s). MB = 10^6 bytes.
+ * Usage: `deno task bench cli_path` (about 40 s). MB = 10^6 bytes. `-- --daemon-prof=DIR` has each daemon
+ * write a V8 CPU profile into DIR (`scripts/cpu_profile_top.ts`).
  *
  * @module
  */
@@ -23,6 +24,7 @@ import { USAGE_TEXT } from "../../cli/usage.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { ok } from "../../tests/_helpers/task_nodes.ts";
 import { printLine } from "../_out.ts";
+import { profileFlags } from "./_profile.ts";
 import { rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, printComparison, repeatInRounds, runCount, summarize } from "./_runs.ts";
 
@@ -107,8 +109,14 @@ async function messages(a: TestDaemon, b: TestDaemon): Promise<void> {
 const runs = runCount();
 printLine(`cli_path: pilotctl against two encrypted daemons, median of ${runs} runs`);
 const flags = ["-public", "-log-level", "info"];
-const a = await startDaemon({ flags });
-const b = await startDaemon({ registry: String(a.ready.registry), beacon: String(a.ready.beacon), flags });
+const denoFlags = profileFlags("daemon-prof");
+const a = await startDaemon({ flags, denoFlags });
+const b = await startDaemon({
+  registry: String(a.ready.registry),
+  beacon: String(a.ready.beacon),
+  flags,
+  denoFlags,
+});
 try {
   await benches(a, b, runs);
   await messages(a, b);

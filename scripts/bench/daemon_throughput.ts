@@ -17,6 +17,7 @@
  * the RSS the daemon's Info reports and says the CPU was not measured.
  *
  * Usage: `deno task bench daemon_throughput` (60–75 s with 5 runs on the 2-core machine). MB = 10^6 bytes.
+ * `-- --daemon-prof=DIR` has each daemon write a V8 CPU profile into DIR (`scripts/cpu_profile_top.ts`).
  *
  * @module
  */
@@ -25,6 +26,7 @@ import { IpcClient } from "../../lib/ipc/mod.ts";
 import { parseAddress, PORTS } from "../../lib/protocol/mod.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
+import { profileFlags } from "./_profile.ts";
 import { rssOf, sampleDaemonRss } from "./_daemon_rss.ts";
 import { canReadProc, measureUsage, PROC_READER, startIdleProcess } from "./_proc_usage.ts";
 import { percentile, rawUdpOneWay, rawUdpRoundTrip } from "./_raw_udp.ts";
@@ -95,8 +97,14 @@ async function echoPings(a: TestDaemon, b: TestDaemon): Promise<number> {
 
 async function pair(encrypt: boolean) {
   const flags = ["-public", "-log-level", "info", ...(encrypt ? [] : ["-encrypt=false"])];
-  const a = await startDaemon({ flags });
-  const b = await startDaemon({ registry: String(a.ready.registry), beacon: String(a.ready.beacon), flags });
+  const denoFlags = profileFlags("daemon-prof");
+  const a = await startDaemon({ flags, denoFlags });
+  const b = await startDaemon({
+    registry: String(a.ready.registry),
+    beacon: String(a.ready.beacon),
+    flags,
+    denoFlags,
+  });
   return { a, b };
 }
 

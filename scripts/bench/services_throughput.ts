@@ -17,6 +17,7 @@
  * the variable is readable (`deno task bench` grants only the programs' own variables, so there run
  * this file through the bench task: `deno task bench services_throughput -- --1gb`). send-file and the
  * fan-out run once each: they have no target of their own, and five runs of each would take minutes.
+ * `-- --daemon-prof=DIR` has each daemon write a V8 CPU profile into DIR (`scripts/cpu_profile_top.ts`).
  *
  * @module
  */
@@ -30,6 +31,7 @@ import { encodeEvent, subscribe } from "../../lib/services/event_stream/mod.ts";
 import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
 import { sampleDaemonRss } from "./_daemon_rss.ts";
+import { profileFlags } from "./_profile.ts";
 import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, printComparison, repeatInRounds, runCount } from "./_runs.ts";
 
@@ -354,11 +356,13 @@ if (sizes.length === 1) {
 const rawUdp = await rawUdpOneWay(4166, 3);
 printLine(`raw UDP one-way, 4166 B datagrams (PILS size): ${fmt(rawUdp.mbPerSecond)} MB/s`);
 const peer = await startTcpPeer();
-const a = await startDaemon({ flags: ["-public", "-log-level", "info"] });
+const denoFlags = profileFlags("daemon-prof");
+const a = await startDaemon({ flags: ["-public", "-log-level", "info"], denoFlags });
 const b = await startDaemon({
   registry: String(a.ready.registry),
   beacon: String(a.ready.beacon),
   flags: ["-public", "-log-level", "info"],
+  denoFlags,
 });
 const dir = await Deno.makeTempDir({ prefix: "bench-files-" });
 try {

@@ -25,6 +25,7 @@ import { Pilot } from "../../lib/sdk/mod.ts";
 import { Stack } from "../../lib/transport/mod.ts";
 import { Tunnel } from "../../lib/tunnel/mod.ts";
 import { printLine } from "../_out.ts";
+import { profileFlags } from "./_profile.ts";
 import { rawUdpOneWay } from "./_raw_udp.ts";
 import {
   atLeast,
@@ -142,12 +143,6 @@ async function child(encrypt: boolean, parentPort: number): Promise<void> {
   await b.close();
 }
 
-/** `--child-prof=DIR`: the child writes a V8 CPU profile into DIR (the parent's own is `--cpu-prof`). */
-function childProfileFlags(): string[] {
-  const dir = Deno.args.find((a) => a.startsWith("--child-prof="))?.slice("--child-prof=".length);
-  return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
-}
-
 async function twoProcesses(encrypt: boolean): Promise<number> {
   const ports = { b: 0 };
   const a = node(1, encrypt, () => ports.b);
@@ -158,7 +153,7 @@ async function twoProcesses(encrypt: boolean): Promise<number> {
   const proc = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...childProfileFlags(),
+      ...profileFlags("child-prof"),
       ...flags,
       script,
       "--child",

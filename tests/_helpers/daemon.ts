@@ -24,6 +24,8 @@ export interface StartDaemonOptions {
   /** Keep the home when the daemon stops (for restart tests). */
   keepHome?: boolean;
   readyTimeoutMs?: number;
+  /** Deno runtime flags for the daemon's process (a benchmark's `--cpu-prof`); none by default. */
+  denoFlags?: string[];
 }
 
 /** A running daemon. */
@@ -56,6 +58,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
   const socket = `${home}/pilot.sock`;
   const args = [
     "run",
+    ...(options.denoFlags ?? []),
     ...permissionFlags("daemon", { home: pilotHome, socket }),
     MAIN,
     "-socket",
