@@ -21,10 +21,10 @@
 
 import { runChild } from "../../cli/_testing.ts";
 import { USAGE_TEXT } from "../../cli/usage.ts";
-import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
+import type { TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { ok } from "../../tests/_helpers/task_nodes.ts";
 import { printLine } from "../_out.ts";
-import { profileFlags } from "./_profile.ts";
+import { startDaemonPair } from "./_profile.ts";
 import { rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, printComparison, repeatInRounds, runCount, summarize } from "./_runs.ts";
 
@@ -108,15 +108,7 @@ async function messages(a: TestDaemon, b: TestDaemon): Promise<void> {
 
 const runs = runCount();
 printLine(`cli_path: pilotctl against two encrypted daemons, median of ${runs} runs`);
-const flags = ["-public", "-log-level", "info"];
-const denoFlags = profileFlags("daemon-prof");
-const a = await startDaemon({ flags, denoFlags });
-const b = await startDaemon({
-  registry: String(a.ready.registry),
-  beacon: String(a.ready.beacon),
-  flags,
-  denoFlags,
-});
+const { a, b } = await startDaemonPair(["-log-level", "info"]);
 try {
   await benches(a, b, runs);
   await messages(a, b);

@@ -24,9 +24,9 @@
 
 import { IpcClient } from "../../lib/ipc/mod.ts";
 import { parseAddress, PORTS } from "../../lib/protocol/mod.ts";
-import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
+import type { TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
-import { profileFlags } from "./_profile.ts";
+import { startDaemonPair } from "./_profile.ts";
 import { rssOf, sampleDaemonRss } from "./_daemon_rss.ts";
 import { canReadProc, measureUsage, PROC_READER, startIdleProcess } from "./_proc_usage.ts";
 import { percentile, rawUdpOneWay, rawUdpRoundTrip } from "./_raw_udp.ts";
@@ -95,17 +95,8 @@ async function echoPings(a: TestDaemon, b: TestDaemon): Promise<number> {
   return percentile(samples, 0.5);
 }
 
-async function pair(encrypt: boolean) {
-  const flags = ["-public", "-log-level", "info", ...(encrypt ? [] : ["-encrypt=false"])];
-  const denoFlags = profileFlags("daemon-prof");
-  const a = await startDaemon({ flags, denoFlags });
-  const b = await startDaemon({
-    registry: String(a.ready.registry),
-    beacon: String(a.ready.beacon),
-    flags,
-    denoFlags,
-  });
-  return { a, b };
+function pair(encrypt: boolean) {
+  return startDaemonPair(["-log-level", "info", ...(encrypt ? [] : ["-encrypt=false"])]);
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);

@@ -28,10 +28,10 @@ import { connect, type PilotClient } from "../../lib/sdk/mod.ts";
 import { type Address, parseAddress } from "../../lib/protocol/mod.ts";
 import { sendFile, sendMessage } from "../../lib/services/data_exchange/mod.ts";
 import { encodeEvent, subscribe } from "../../lib/services/event_stream/mod.ts";
-import { startDaemon, type TestDaemon } from "../../tests/_helpers/daemon.ts";
+import type { TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
 import { sampleDaemonRss } from "./_daemon_rss.ts";
-import { profileFlags } from "./_profile.ts";
+import { startDaemonPair } from "./_profile.ts";
 import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, printComparison, repeatInRounds, runCount } from "./_runs.ts";
 
@@ -356,14 +356,7 @@ if (sizes.length === 1) {
 const rawUdp = await rawUdpOneWay(4166, 3);
 printLine(`raw UDP one-way, 4166 B datagrams (PILS size): ${fmt(rawUdp.mbPerSecond)} MB/s`);
 const peer = await startTcpPeer();
-const denoFlags = profileFlags("daemon-prof");
-const a = await startDaemon({ flags: ["-public", "-log-level", "info"], denoFlags });
-const b = await startDaemon({
-  registry: String(a.ready.registry),
-  beacon: String(a.ready.beacon),
-  flags: ["-public", "-log-level", "info"],
-  denoFlags,
-});
+const { a, b } = await startDaemonPair(["-log-level", "info"]);
 const dir = await Deno.makeTempDir({ prefix: "bench-files-" });
 try {
   const target = parseAddress(b.address);
