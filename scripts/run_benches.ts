@@ -4,7 +4,7 @@
  * which start real processes and print their own figures next to raw baselines.
  *
  * Usage: `deno task bench [name filter] [-- arguments for the end-to-end scripts]`, e.g.
- * `deno task bench services_throughput -- --1gb`.
+ * `deno task bench services_throughput -- --send-file-mib=100`.
  *
  * @module
  */

@@ -2,8 +2,9 @@
  * The built-in services between two daemons, driven over IPC as an application does (issue #5 item
  * 10), each figure next to a raw baseline measured in this same run:
  *
- * - send-file (data exchange, port 1001) of 100 MB, and of 1 GB when asked: MB/s and the peak RSS of
- *   both daemons, next to raw UDP one-way throughput at the tunnel's encrypted datagram size.
+ * - send-file (data exchange, port 1001) of 1 GiB: MB/s, the sha256 of both copies and the peak RSS of
+ *   both daemons, next to raw UDP one-way throughput at the tunnel's encrypted datagram size, judged
+ *   against the issue's targets (≥ 80 MB/s, peak RSS ≤ 150 MB each).
  * - send-message round trips per second through the SDK's `connect()` client (`PilotClient`, which
  *   keeps a few IPC sessions for dialled connections), one overlay connection per message (one at a
  *   time, and 32 senders at once) and all on one, next to loopback TCP request/response to another
@@ -13,10 +14,9 @@
  * - event fan-out (port 1002) to 100 subscribers: events delivered per second summed over all
  *   subscribers, next to the same bytes fanned out over 100 loopback TCP connections by another process.
  *
- * The 1 GB run is opt-in (minutes, and 2 GB of disk): pass `--1gb`, or set `PILOT_BENCH_1GB=1` where
- * the variable is readable (`deno task bench` grants only the programs' own variables, so there run
- * this file through the bench task: `deno task bench services_throughput -- --1gb`). send-file and the
- * fan-out run once each: they have no target of their own, and five runs of each would take minutes.
+ * The 1 GiB file needs 2 GiB of temp disk and about a minute; `--send-file-mib=N` sends N MiB instead
+ * (`deno task bench services_throughput -- --send-file-mib=100` for a quick look). send-file and the
+ * fan-out run once each: five runs of a 1 GiB transfer would take minutes.
  * `-- --daemon-prof=DIR` has each daemon write a V8 CPU profile into DIR (`scripts/cpu_profile_top.ts`).
  *
  * @module
@@ -33,7 +33,7 @@ import { printLine } from "../_out.ts";
 import { sampleDaemonRss } from "./_daemon_rss.ts";
 import { startDaemonPair } from "./_profile.ts";
 import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
-import { atLeast, printComparison, repeatInRounds, runCount } from "./_runs.ts";
+import { atLeast, atMost, printComparison, repeatInRounds, runCount, verdict } from "./_runs.ts";
 
 const MB = 1024 * 1024;
 const MESSAGES = 2000;
@@ -48,10 +48,14 @@ const ROUND_MS = 300;
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const ratio = (ours: number, raw: number) => `${fmt((ours / raw) * 100)}% of raw`;
 
-function wantsGigabyte(): boolean {
-  if (Deno.args.includes("--1gb")) return true;
-  const env = Deno.permissions.querySync({ name: "env", variable: "PILOT_BENCH_1GB" });
-  return env.state === "granted" && Deno.env.get("PILOT_BENCH_1GB") === "1";
+/** MiB to send: 1024 (the issue's 1 GB), or `--send-file-mib=N`. */
+function sendFileMib(): number {
+  const arg = Deno.args.find((a) => a.startsWith("--send-file-mib="))?.slice("--send-file-mib=".length);
+  const mib = arg === undefined ? 1024 : Number(arg);
+  if (!Number.isSafeInteger(mib) || mib < 1) {
+    throw new Error(`--send-file-mib wants a whole number, got ${arg}`);
+  }
+  return mib;
 }
 
 /** The highest RSS of each daemon while `work` runs, sampled over IPC every 100 ms. */
@@ -349,10 +353,7 @@ async function rawFanOut(peer: TcpPeer): Promise<number> {
   return rate;
 }
 
-const sizes = [100 * MB, ...(wantsGigabyte() ? [1024 * MB] : [])];
-if (sizes.length === 1) {
-  printLine("send-file of 1 GB is opt-in: deno task bench services_throughput -- --1gb");
-}
+const fileSize = sendFileMib() * MB;
 const rawUdp = await rawUdpOneWay(4166, 3);
 printLine(`raw UDP one-way, 4166 B datagrams (PILS size): ${fmt(rawUdp.mbPerSecond)} MB/s`);
 const peer = await startTcpPeer();
@@ -360,14 +361,18 @@ const { a, b } = await startDaemonPair(["-log-level", "info"]);
 const dir = await Deno.makeTempDir({ prefix: "bench-files-" });
 try {
   const target = parseAddress(b.address);
-  for (const size of sizes) {
-    const run = await fileSend(a, b, size, dir);
+  {
+    const run = await fileSend(a, b, fileSize, dir);
+    const [sender, receiver] = [run.peaks[0] ?? NaN, run.peaks[1] ?? NaN];
     printLine(
-      `send-file ${size / MB} MiB, encrypted, over IPC: ${fmt(run.mbPerSecond)} MB/s ` +
+      `send-file ${fileSize / MB} MiB, encrypted, over IPC: ${fmt(run.mbPerSecond)} MB/s ` +
         `(${fmt(run.seconds)} s) = ${ratio(run.mbPerSecond, rawUdp.mbPerSecond)} UDP one-way; ` +
-        `peak RSS sender ${fmt((run.peaks[0] ?? NaN) / 1e6)} MB, receiver ${
-          fmt((run.peaks[1] ?? NaN) / 1e6)
-        } MB; sha256 equal (${run.sha256.slice(0, 16)}…)`,
+        `peak RSS sender ${fmt(sender / 1e6)} MB, receiver ${fmt(receiver / 1e6)} MB; ` +
+        `sha256 equal (${run.sha256.slice(0, 16)}…)`,
+    );
+    printLine(`  ${verdict(run.mbPerSecond, [atLeast(80, "≥ 80 MB/s")])}`);
+    printLine(
+      `  ${verdict(Math.max(sender, receiver) / 1e6, [atMost(150, "peak RSS ≤ 150 MB (both daemons)")])}`,
     );
   }
   {
