@@ -58,7 +58,8 @@ async function writeTemp(path: string, data: Uint8Array | string, mode: number):
   }
 }
 
-async function removeQuietly(path: string): Promise<void> {
+/** Removes `path`; a file that is not there is not an error. */
+export async function removeQuietly(path: string): Promise<void> {
   try {
     await Deno.remove(path);
   } catch {
@@ -135,23 +136,40 @@ export async function writeFileUnderFreeName(
   data: Uint8Array | string,
   options: WriteFileOptions = {},
 ): Promise<string | undefined> {
-  const first = pathAt(0);
-  const temp = await writeTemp(first, data, options.mode ?? 0o600);
+  const temp = await writeTemp(pathAt(0), data, options.mode ?? 0o600);
   let taken: string | undefined;
   try {
-    for (let attempt = 0; attempt < attempts && taken === undefined; attempt++) {
-      const path = pathAt(attempt);
-      try {
-        await Deno.link(temp, path);
-        taken = path;
-      } catch (cause) {
-        if (cause instanceof Deno.errors.AlreadyExists) continue;
-        throw new PilotError("store_write_failed", `cannot create ${path}: ${errorText(cause)}`, { cause });
-      }
-    }
+    taken = await linkUnderFreeName(temp, pathAt, attempts);
   } finally {
     await removeQuietly(temp);
   }
   if (taken !== undefined) await syncDir(splitPath(taken).dir);
   return taken;
+}
+
+/**
+ * Hard-links the finished file `from` under the first of `pathAt(0)`, `pathAt(1)`, ... (up to
+ * `attempts` names) that does not exist, never replacing one. `from` stays; the caller removes it and
+ * syncs the folder.
+ *
+ * Returns the path taken, or `undefined` when every name tried exists.
+ *
+ * @throws {PilotError} `store_write_failed` on errors other than a taken name.
+ */
+export async function linkUnderFreeName(
+  from: string,
+  pathAt: (attempt: number) => string,
+  attempts: number,
+): Promise<string | undefined> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const path = pathAt(attempt);
+    try {
+      await Deno.link(from, path);
+      return path;
+    } catch (cause) {
+      if (cause instanceof Deno.errors.AlreadyExists) continue;
+      throw new PilotError("store_write_failed", `cannot create ${path}: ${errorText(cause)}`, { cause });
+    }
+  }
+  return undefined;
 }

@@ -43,27 +43,24 @@ export function storedName(base: string, stamp: string, ext: string, attempt: nu
     : `${base}-${stamp}_${String(attempt).padStart(3, "0")}${ext}`;
 }
 
+/** Candidate names a store tries before giving up: the reference's own and `_001` … `_999`. */
+export const NAME_ATTEMPTS = MAX_NAME_SUFFIX + 1;
+
 /**
- * Tries `store(name)` on successive candidate names until one does not exist yet.
+ * The file name of `taken`, a path in `dir` that lib/fs/atomic_file.ts took among the candidates
+ * `nameAt(0)`, `nameAt(1)`, ...
  *
- * @throws {PilotError} `store_name_exhausted` after {@linkcode MAX_NAME_SUFFIX} collisions; whatever
- * `store` throws other than `already_exists`.
+ * @throws {PilotError} `store_name_exhausted` when none was free (`taken` is `undefined`).
  */
-export async function storeUnderFreeName(
+export function takenName(
+  dir: string,
+  taken: string | undefined,
   nameAt: (attempt: number) => string,
-  store: (name: string) => Promise<void>,
-): Promise<string> {
-  for (let attempt = 0; attempt <= MAX_NAME_SUFFIX; attempt++) {
-    const name = nameAt(attempt);
-    try {
-      await store(name);
-      return name;
-    } catch (err) {
-      if (err instanceof PilotError && err.code === "already_exists") continue;
-      throw err;
-    }
+): string {
+  if (taken === undefined) {
+    throw new PilotError("store_name_exhausted", `${NAME_ATTEMPTS} names taken for ${nameAt(0)}`);
   }
-  throw new PilotError("store_name_exhausted", `${MAX_NAME_SUFFIX + 1} names taken for ${nameAt(0)}`);
+  return taken.slice(dir.length + 1);
 }
 
 /** Creates `dir` (and parents) with mode 0700; an existing folder keeps its mode (§4.3). */

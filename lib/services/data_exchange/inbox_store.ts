@@ -18,11 +18,19 @@
 
 import { errorText, PilotError } from "../../errors.ts";
 import { writeFileUnderFreeName } from "../../fs/atomic_file.ts";
-import { FILE_MODE, MAX_NAME_SUFFIX } from "./constants.ts";
+import { FILE_MODE } from "./constants.ts";
 import { frameTypeName } from "./frame.ts";
 import { formatGoJsonString } from "../../json/go_json.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
-import { ensureDir, isTempName, readNames, removeAll, storedName } from "./_store_dir.ts";
+import {
+  ensureDir,
+  isTempName,
+  NAME_ATTEMPTS,
+  readNames,
+  removeAll,
+  storedName,
+  takenName,
+} from "./_store_dir.ts";
 import type { SkippedEntry } from "./_store_dir.ts";
 
 /** A message to store. */
@@ -122,16 +130,10 @@ export async function saveInboxMessage(home: string, message: InboxMessageInput)
   const stamp = formatNameStamp(message.receivedAt);
   const typeName = frameTypeName(message.type);
   const nameAt = (attempt: number) => storedName(typeName, stamp, ".json", attempt);
-  const path = await writeFileUnderFreeName(
-    (attempt) => `${dir}/${nameAt(attempt)}`,
-    MAX_NAME_SUFFIX + 1,
-    content,
-    { mode: FILE_MODE },
-  );
-  if (path === undefined) {
-    throw new PilotError("store_name_exhausted", `${MAX_NAME_SUFFIX + 1} names taken for ${nameAt(0)}`);
-  }
-  return { name: path.slice(dir.length + 1), path };
+  const pathAt = (attempt: number) => `${dir}/${nameAt(attempt)}`;
+  const taken = await writeFileUnderFreeName(pathAt, NAME_ATTEMPTS, content, { mode: FILE_MODE });
+  const name = takenName(dir, taken, nameAt);
+  return { name, path: `${dir}/${name}` };
 }
 
 /** The exact payload of a listed record: `data_base64` when present, else the UTF-8 of `data`. */

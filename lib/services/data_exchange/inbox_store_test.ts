@@ -170,6 +170,25 @@ Deno.test("inbox store: a store failure is a PilotError, not a crash", async () 
   });
 });
 
+Deno.test("inbox store: when all 1,000 names of a millisecond are taken, nothing is overwritten", async () => {
+  await withHome(async (home) => {
+    const dir = inboxDir(home);
+    await Deno.mkdir(dir);
+    const base = "TEXT-20261124-183302.877";
+    const taken = [`${base}.json`];
+    for (let i = 1; i <= 999; i++) taken.push(`${base}_${String(i).padStart(3, "0")}.json`);
+    for (const name of taken) await Deno.writeTextFile(`${dir}/${name}`, "kept");
+    await assert.rejects(
+      saveInboxMessage(home, { type: 1, payload: text.encode("late"), from: FROM, receivedAt: AT }),
+      { code: "store_name_exhausted", message: `1000 names taken for ${base}.json` },
+    );
+    const left = [];
+    for await (const entry of Deno.readDir(dir)) left.push(entry.name);
+    assert.deepEqual(left.sort(), taken.sort(), "no temp file left, no name added");
+    assert.equal(await Deno.readTextFile(`${dir}/${base}_999.json`), "kept");
+  });
+});
+
 Deno.test("inbox store: previews cut at 80 bytes and add ...", () => {
   assert.equal(formatInboxPreview("short"), "short");
   assert.equal(formatInboxPreview("x".repeat(80)), "x".repeat(80));

@@ -15,17 +15,18 @@
  */
 
 import { errorText, PilotError } from "../../errors.ts";
-import { syncDir } from "../../fs/atomic_file.ts";
+import { linkUnderFreeName, removeQuietly, syncDir } from "../../fs/atomic_file.ts";
 import { FILE_MODE } from "./constants.ts";
 import { formatLocalRfc3339, formatNameStamp } from "./_time.ts";
 import {
   ensureDir,
   incomingTempPath,
   isTempName,
+  NAME_ATTEMPTS,
   readNames,
   removeAll,
   storedName,
-  storeUnderFreeName,
+  takenName,
 } from "./_store_dir.ts";
 import type { SkippedEntry } from "./_store_dir.ts";
 
@@ -183,10 +184,13 @@ export class IncomingFile {
     try {
       await this.sync();
       this.#closeFile();
-      const name = await storeUnderFreeName(
-        (attempt) => receivedFileName(sent, at, attempt),
-        (candidate) => linkNew(this.#temp, `${this.#dir}/${candidate}`),
+      const nameAt = (attempt: number) => receivedFileName(sent, at, attempt);
+      const taken = await linkUnderFreeName(
+        this.#temp,
+        (attempt) => `${this.#dir}/${nameAt(attempt)}`,
+        NAME_ATTEMPTS,
       );
+      const name = takenName(this.#dir, taken, nameAt);
       await removeQuietly(this.#temp);
       await syncDir(this.#dir);
       return { name, path: `${this.#dir}/${name}`, bytes: this.#bytes };
@@ -235,23 +239,6 @@ export class IncomingFile {
     } catch {
       // Already closed by a failed operation: the descriptor is gone either way.
     }
-  }
-}
-
-async function linkNew(from: string, to: string): Promise<void> {
-  try {
-    await Deno.link(from, to);
-  } catch (cause) {
-    if (cause instanceof Deno.errors.AlreadyExists) throw new PilotError("already_exists", `${to} exists`);
-    throw new PilotError("store_write_failed", `cannot create ${to}: ${errorText(cause)}`, { cause });
-  }
-}
-
-async function removeQuietly(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch {
-    // Never created, or already removed: nothing is left behind either way.
   }
 }
 
