@@ -24,7 +24,7 @@ import { USAGE_TEXT } from "../../cli/usage.ts";
 import type { TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { ok } from "../../tests/_helpers/task_nodes.ts";
 import { printLine } from "../_out.ts";
-import { startDaemonPair } from "./_profile.ts";
+import { startDaemonPair } from "./_daemon_pair.ts";
 import { rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, printComparison, repeatInRounds, runCount, summarize } from "./_runs.ts";
 

@@ -26,7 +26,7 @@ import { IpcClient } from "../../lib/ipc/mod.ts";
 import { parseAddress, PORTS } from "../../lib/protocol/mod.ts";
 import type { TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
-import { startDaemonPair } from "./_profile.ts";
+import { startDaemonPair } from "./_daemon_pair.ts";
 import { rssOf, sampleDaemonRss } from "./_daemon_rss.ts";
 import { canReadProc, measureUsage, PROC_READER, startIdleProcess } from "./_proc_usage.ts";
 import { percentile, rawUdpOneWay, rawUdpRoundTrip } from "./_raw_udp.ts";

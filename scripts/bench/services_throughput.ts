@@ -31,7 +31,7 @@ import { encodeEvent, subscribe } from "../../lib/services/event_stream/mod.ts";
 import type { TestDaemon } from "../../tests/_helpers/daemon.ts";
 import { printLine } from "../_out.ts";
 import { sampleDaemonRss } from "./_daemon_rss.ts";
-import { startDaemonPair } from "./_profile.ts";
+import { startDaemonPair } from "./_daemon_pair.ts";
 import { percentile, rawUdpOneWay } from "./_raw_udp.ts";
 import { atLeast, atMost, printComparison, repeatInRounds, runCount, verdict } from "./_runs.ts";
 
